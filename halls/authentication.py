@@ -1,0 +1,37 @@
+"""Token authentication for API clients (HR systems). Tokens are stored hashed."""
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from rest_framework import authentication, exceptions
+
+from halls.models import ApiClient, hash_token
+
+
+class ApiClientTokenAuthentication(authentication.BaseAuthentication):
+    keyword = "Token"
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).split()
+        if not header or header[0].lower() != self.keyword.lower().encode():
+            return None
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed(_("Invalid token header."))
+        try:
+            raw = header[1].decode()
+        except UnicodeError as exc:
+            raise exceptions.AuthenticationFailed(_("Invalid token header.")) from exc
+        client = (
+            ApiClient.objects.select_related("user")
+            .filter(token_hash=hash_token(raw), is_active=True, user__is_active=True)
+            .first()
+        )
+        if client is None:
+            raise exceptions.AuthenticationFailed(_("Invalid or revoked token."))
+        # One UPDATE at most a minute per client keeps last-used useful without a write per request.
+        now = timezone.now()
+        if client.last_used_at is None or (now - client.last_used_at).total_seconds() > 60:
+            ApiClient.objects.filter(pk=client.pk).update(last_used_at=now)
+        return client.user, client
+
+    def authenticate_header(self, request):
+        return self.keyword

@@ -1,0 +1,350 @@
+import hashlib
+import secrets
+
+import pghistory
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from halls.triggers import touch_updated_at
+
+
+class Role(models.TextChoices):
+    BRANCH_MANAGER = "branch_manager", _("Branch manager")
+    INSPECTOR = "inspector", _("Market inspector")
+    HALL_MANAGER = "hall_manager", _("Hall manager")
+    CLERK = "clerk", _("Clerk")
+    HR_CLIENT = "hr_client", _("HR API client")
+
+
+REGION_ROLES = {Role.BRANCH_MANAGER, Role.INSPECTOR}
+HALL_ROLES = {Role.HALL_MANAGER}
+
+
+class RegionQuerySet(models.QuerySet):
+    def subtree_of(self, region: "Region") -> "RegionQuerySet":
+        return self.filter(path__startswith=region.path)
+
+    def visible_to(self, user) -> "RegionQuerySet":
+        from halls.scoping import scope_for
+
+        scope = scope_for(user)
+        if scope.sees_everything:
+            return self.all()
+        if not scope.region_paths and not scope.hall_ids:
+            return self.none()
+        q = Q(pk__in=[])
+        for path in scope.region_paths:
+            q |= Q(path__startswith=path)
+        if scope.hall_ids:
+            q |= Q(halls__in=scope.hall_ids)
+        return self.filter(q).distinct()
+
+
+@pghistory.track()
+class Region(models.Model):
+    """A branch (分公司) or county office (县公司); a tree stored with a materialized path."""
+
+    class Kind(models.TextChoices):
+        BRANCH = "branch", _("Branch")
+        COUNTY = "county", _("County office")
+
+    code = models.CharField(_("code"), max_length=20)
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    # "/BR01/CT02/": subtree queries are one indexed prefix match (set by halls.services.create_region).
+    path = models.CharField(_("path"), max_length=255, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = RegionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+        ordering = ["path"]
+        constraints = [
+            models.UniqueConstraint(fields=["code"], name="region_code_unique"),
+            models.UniqueConstraint(fields=["path"], name="region_path_unique"),
+            models.CheckConstraint(
+                condition=Q(kind="branch", parent__isnull=True) | Q(kind="county", parent__isnull=False),
+                name="region_branch_is_root_county_has_parent",
+            ),
+            models.CheckConstraint(condition=Q(path__endswith="/"), name="region_path_ends_with_slash"),
+        ]
+        indexes = [models.Index(fields=["path"], name="region_path_idx", opclasses=["varchar_pattern_ops"])]
+        triggers = [touch_updated_at()]
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"
+
+    @property
+    def branch(self) -> "Region":
+        return self if self.parent_id is None else self.parent
+
+
+class HallQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "HallQuerySet":
+        """The halls a user may see: the one scoping rule every hall-owned model delegates to."""
+        from halls.scoping import scope_for
+
+        scope = scope_for(user)
+        if scope.sees_everything:
+            return self.all()
+        q = Q(pk__in=scope.hall_ids) if scope.hall_ids else Q(pk__in=[])
+        for path in scope.region_paths:
+            q |= Q(region__path__startswith=path)
+        return self.filter(q)
+
+    def active(self) -> "HallQuerySet":
+        return self.filter(is_active=True)
+
+
+# Minimum staff on duty (off-peak, peak) by hall class, from the source documents.
+CLASS_MINIMUM_STAFF = {"A": (3, 4), "B": (2, 3)}
+
+
+@pghistory.track()
+class Hall(models.Model):
+    """A service hall (营业厅)."""
+
+    class HallClass(models.TextChoices):
+        A = "A", _("Class A (flagship)")
+        B = "B", _("Class B")
+
+    class Operation(models.TextChoices):
+        SELF = "self", _("Self-operated")
+        PARTNER = "partner", _("Partner-operated")
+
+    code = models.CharField(_("code"), max_length=20)
+    name = models.CharField(_("name"), max_length=120)
+    hall_class = models.CharField(_("class"), max_length=1, choices=HallClass.choices)
+    operation = models.CharField(_("operation"), max_length=10, choices=Operation.choices)
+    region = models.ForeignKey(
+        Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="halls"
+    )
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    window_count = models.PositiveSmallIntegerField(
+        _("service windows"), default=4, validators=[MinValueValidator(1), MaxValueValidator(200)]
+    )
+    has_vip_zone = models.BooleanField(_("VIP service zone"), default=False)
+    min_staff_offpeak = models.PositiveSmallIntegerField(
+        _("minimum staff on duty (off-peak)"), validators=[MinValueValidator(1)]
+    )
+    min_staff_peak = models.PositiveSmallIntegerField(
+        _("minimum staff on duty (peak)"), validators=[MinValueValidator(1)]
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = HallQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("service hall")
+        verbose_name_plural = _("service halls")
+        ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(fields=["code"], name="hall_code_unique"),
+            models.CheckConstraint(condition=Q(hall_class__in=["A", "B"]), name="hall_class_valid"),
+            models.CheckConstraint(
+                condition=Q(operation__in=["self", "partner"]), name="hall_operation_valid"
+            ),
+            models.CheckConstraint(condition=Q(window_count__gte=1), name="hall_window_count_positive"),
+            models.CheckConstraint(
+                condition=Q(min_staff_offpeak__gte=1), name="hall_min_staff_offpeak_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(min_staff_peak__gte=models.F("min_staff_offpeak")),
+                name="hall_min_staff_peak_at_least_offpeak",
+            ),
+        ]
+        indexes = [models.Index(fields=["updated_at", "id"], name="hall_sync_cursor_idx")]
+        triggers = [touch_updated_at()]
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"
+
+
+class OpeningHours(models.Model):
+    """Opening hours of a hall on one weekday (0 = Monday). A weekday without a row is closed."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, _("Monday")
+        TUESDAY = 1, _("Tuesday")
+        WEDNESDAY = 2, _("Wednesday")
+        THURSDAY = 3, _("Thursday")
+        FRIDAY = 4, _("Friday")
+        SATURDAY = 5, _("Saturday")
+        SUNDAY = 6, _("Sunday")
+
+    hall = models.ForeignKey(Hall, on_delete=models.CASCADE, related_name="opening_hours")
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
+    opens_at = models.TimeField(_("opens at"))
+    closes_at = models.TimeField(_("closes at"))
+
+    class Meta:
+        verbose_name = _("opening hours")
+        verbose_name_plural = _("opening hours")
+        ordering = ["hall", "weekday"]
+        constraints = [
+            models.UniqueConstraint(fields=["hall", "weekday"], name="opening_hours_one_per_weekday"),
+            models.CheckConstraint(
+                condition=Q(weekday__gte=0, weekday__lte=6), name="opening_hours_weekday_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(opens_at__lt=models.F("closes_at")), name="opening_hours_open_before_close"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.hall.code} {self.get_weekday_display()} {self.opens_at:%H:%M}–{self.closes_at:%H:%M}"
+
+
+class MembershipQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        from halls.scoping import scope_for
+
+        scope = scope_for(user)
+        if scope.sees_everything:
+            return self.all()
+        return self.filter(user=user)
+
+
+class Membership(models.Model):
+    """A role a user holds over a region subtree (branch manager, inspector) or a hall (hall manager).
+
+    Clerks are not memberships: a clerk is the user linked to a Staff record.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    region = models.ForeignKey(
+        Region, null=True, blank=True, on_delete=models.CASCADE, related_name="memberships"
+    )
+    hall = models.ForeignKey(
+        Hall, null=True, blank=True, on_delete=models.CASCADE, related_name="memberships"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(role__in=["branch_manager", "inspector"], region__isnull=False, hall__isnull=True)
+                    | Q(role="hall_manager", hall__isnull=False, region__isnull=True)
+                ),
+                name="membership_scope_matches_role",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role", "region"],
+                condition=Q(region__isnull=False),
+                name="membership_region_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role", "hall"],
+                condition=Q(hall__isnull=False),
+                name="membership_hall_unique",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} – {self.get_role_display()} – {self.region or self.hall}"
+
+
+def hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiClient(models.Model):
+    """An external system (an HR system) calling the REST API with a token.
+
+    The token is shown once at creation; only its SHA-256 is stored. A client sees
+    the halls of its regions, read-only unless `can_write`.
+    """
+
+    name = models.CharField(_("name"), max_length=100)
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="api_client")
+    token_prefix = models.CharField(max_length=8, editable=False)
+    token_hash = models.CharField(max_length=64, editable=False)
+    regions = models.ManyToManyField(Region, verbose_name=_("regions"), related_name="api_clients")
+    can_write = models.BooleanField(_("may write"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("API client")
+        verbose_name_plural = _("API clients")
+        constraints = [
+            models.UniqueConstraint(fields=["token_hash"], name="api_client_token_hash_unique"),
+            models.UniqueConstraint(fields=["name"], name="api_client_name_unique"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @staticmethod
+    def new_token() -> str:
+        return "hop_" + secrets.token_urlsafe(32)
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        from halls.scoping import scope_for
+
+        scope = scope_for(user)
+        if scope.sees_everything:
+            return self.all()
+        halls = Hall.objects.visible_to(user)
+        return self.filter(Q(hall__in=halls) | Q(hall__isnull=True, actor=user))
+
+    def for_object(self, obj):
+        return self.filter(subject_type=ContentType.objects.get_for_model(obj), subject_id=str(obj.pk))
+
+
+class AuditEvent(models.Model):
+    """A business action (publish, confirm, decide, transfer …), written by the service that does it,
+    in the same transaction. Field-level history of halls and staff comes from pghistory triggers."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="audit_events"
+    )
+    action = models.CharField(_("action"), max_length=100)
+    subject_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
+    subject_id = models.CharField(max_length=64)
+    hall = models.ForeignKey(
+        Hall, null=True, blank=True, on_delete=models.PROTECT, related_name="audit_events"
+    )
+    data = models.JSONField(_("details"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["subject_type", "subject_id", "-created_at"], name="audit_subject_idx"),
+            models.Index(fields=["hall", "-created_at"], name="audit_hall_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}"

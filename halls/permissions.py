@@ -1,0 +1,80 @@
+"""Actions and the roles that may perform them: one table, checked by pages and the API.
+
+Seeing an object is scoping (`visible_to`, a 404 otherwise); doing something to a
+visible object is a permission (a 403 otherwise).
+"""
+
+from django.core.exceptions import PermissionDenied
+from rest_framework.permissions import BasePermission
+
+from halls.models import Role
+from halls.scoping import scope_for
+
+BRANCH, INSPECTOR, HALL, CLERK, HR = (
+    Role.BRANCH_MANAGER,
+    Role.INSPECTOR,
+    Role.HALL_MANAGER,
+    Role.CLERK,
+    Role.HR_CLIENT,
+)
+EVERYONE = {BRANCH, INSPECTOR, HALL, CLERK, HR}
+
+ACTION_ROLES: dict[str, set[str]] = {
+    "hall.view": EVERYONE,
+    "hall.create": {BRANCH},
+    "hall.change": {BRANCH},
+    "staff.view": EVERYONE,
+    "staff.create": {BRANCH, HALL},
+    "staff.change": {BRANCH, HALL},
+    "staff.transfer": {BRANCH},
+    "audit.view": {BRANCH, HALL},
+}
+
+
+def has_permission(user, action: str, *, hall=None) -> bool:
+    """May `user` perform `action`, over `hall` when given (else: anywhere)?"""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    scope = scope_for(user)
+    if scope.sees_everything:
+        return True
+    allowed = ACTION_ROLES[action]
+    held = scope.roles_over_hall(hall) if hall is not None else scope.roles
+    if HR in held and not action.endswith(".view") and not scope.api_client_can_write:
+        held = held - {HR}
+    return bool(held & allowed)
+
+
+def require_permission(user, action: str, *, hall=None) -> None:
+    if not has_permission(user, action, hall=hall):
+        raise PermissionDenied(action)
+
+
+class HasActionPermission(BasePermission):
+    """DRF permission: the view maps its DRF actions to ours in `permission_actions`.
+
+    Object-level checks use the object's hall (`get_permission_hall(obj)` on the view,
+    else `obj.hall`). Views without a mapping refuse everything but authenticated reads.
+    """
+
+    def _action(self, view) -> str | None:
+        mapping = getattr(view, "permission_actions", {})
+        return mapping.get(getattr(view, "action", None) or view.request.method.lower())
+
+    def has_permission(self, request, view):
+        if not request.user or not request.user.is_authenticated:
+            return False
+        action = self._action(view)
+        if action is None:
+            return request.method in ("GET", "HEAD", "OPTIONS") and not getattr(
+                view, "permission_actions", None
+            )
+        return has_permission(request.user, action)
+
+    def has_object_permission(self, request, view, obj):
+        action = self._action(view)
+        if action is None:
+            return False
+        getter = getattr(view, "get_permission_hall", None)
+        hall = getter(obj) if getter else getattr(obj, "hall", obj)
+        return has_permission(request.user, action, hall=hall)

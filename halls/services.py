@@ -1,0 +1,119 @@
+"""Writes for regions and halls: one use case, one function, one transaction."""
+
+from datetime import time
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from halls.audit import record_audit
+from halls.exceptions import DomainError, HallCodeTaken, RegionParentInvalid
+from halls.models import CLASS_MINIMUM_STAFF, Hall, OpeningHours, Region
+from halls.permissions import require_permission
+
+HALL_FIELDS = (
+    "code",
+    "name",
+    "hall_class",
+    "operation",
+    "region",
+    "address",
+    "window_count",
+    "has_vip_zone",
+    "min_staff_offpeak",
+    "min_staff_peak",
+    "is_active",
+)
+
+
+@transaction.atomic
+def create_region(*, code: str, name: str, kind: str, parent: Region | None = None, actor=None) -> Region:
+    """Create a branch (root) or a county office under a branch; sets the materialized path."""
+    if kind == Region.Kind.BRANCH and parent is not None:
+        raise RegionParentInvalid(_("A branch has no parent region."))
+    if kind == Region.Kind.COUNTY and parent is None:
+        raise RegionParentInvalid(_("A county office belongs to a branch."))
+    path = f"{parent.path if parent else '/'}{code}/"
+    region = Region.objects.create(code=code, name=name, kind=kind, parent=parent, path=path)
+    if actor is not None:
+        record_audit(actor=actor, action="halls.region.created", subject=region)
+    return region
+
+
+def class_default_minimums(hall_class: str) -> tuple[int, int]:
+    """(off-peak, peak) minimum staff on duty for a hall class: A 3/4, B 2/3."""
+    return CLASS_MINIMUM_STAFF[hall_class]
+
+
+def _check_minimums(offpeak: int, peak: int) -> None:
+    if peak < offpeak:
+        raise DomainError(_("The peak minimum cannot be below the off-peak minimum."), field="min_staff_peak")
+
+
+@transaction.atomic
+def create_hall(
+    *, actor, code: str, name: str, hall_class: str, operation: str, region: Region, **fields
+) -> Hall:
+    """Create a hall in a region the actor manages. Minimum staff default to the class's."""
+    require_permission(actor, "hall.create")
+    if not Region.objects.visible_to(actor).filter(pk=region.pk).exists():
+        raise DomainError(_("You cannot create halls in this region."), field="region")
+    offpeak, peak = class_default_minimums(hall_class)
+    fields.setdefault("min_staff_offpeak", offpeak)
+    fields.setdefault("min_staff_peak", peak)
+    _check_minimums(fields["min_staff_offpeak"], fields["min_staff_peak"])
+    if Hall.objects.filter(code=code).exists():
+        raise HallCodeTaken(_("A hall with this code already exists."))
+    try:
+        with transaction.atomic():
+            hall = Hall.objects.create(
+                code=code, name=name, hall_class=hall_class, operation=operation, region=region, **fields
+            )
+    except IntegrityError as exc:  # a concurrent create of the same code
+        raise HallCodeTaken(_("A hall with this code already exists.")) from exc
+    record_audit(actor=actor, action="halls.hall.created", subject=hall, hall=hall)
+    return hall
+
+
+@transaction.atomic
+def update_hall(*, actor, hall: Hall, **changes) -> Hall:
+    """Change a hall's attributes; locks the row so concurrent edits apply one after another."""
+    require_permission(actor, "hall.change", hall=hall)
+    hall = Hall.objects.select_for_update().select_related("region").get(pk=hall.pk)
+    unknown = set(changes) - set(HALL_FIELDS)
+    if unknown:
+        raise DomainError(_("Unknown fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))})
+    if "region" in changes and not Region.objects.visible_to(actor).filter(pk=changes["region"].pk).exists():
+        raise DomainError(_("You cannot move halls into this region."), field="region")
+    if "code" in changes and Hall.objects.filter(code=changes["code"]).exclude(pk=hall.pk).exists():
+        raise HallCodeTaken(_("A hall with this code already exists."))
+    for name, value in changes.items():
+        setattr(hall, name, value)
+    _check_minimums(hall.min_staff_offpeak, hall.min_staff_peak)
+    hall.save()
+    return hall
+
+
+@transaction.atomic
+def set_opening_hours(*, actor, hall: Hall, hours: dict[int, tuple[time, time] | None]) -> list[OpeningHours]:
+    """Replace a hall's weekly opening hours: weekday -> (opens, closes), or None for closed."""
+    require_permission(actor, "hall.change", hall=hall)
+    for weekday, span in hours.items():
+        if not 0 <= weekday <= 6:
+            raise DomainError(_("Weekday must be 0 (Monday) to 6 (Sunday)."), field="weekday")
+        if span is not None and span[0] >= span[1]:
+            raise DomainError(_("Opening time must be before closing time."), field=f"weekday_{weekday}")
+    OpeningHours.objects.filter(hall=hall, weekday__in=list(hours)).delete()
+    rows = [
+        OpeningHours(hall=hall, weekday=weekday, opens_at=span[0], closes_at=span[1])
+        for weekday, span in sorted(hours.items())
+        if span is not None
+    ]
+    OpeningHours.objects.bulk_create(rows)
+    record_audit(
+        actor=actor,
+        action="halls.opening_hours.set",
+        subject=hall,
+        hall=hall,
+        data={str(d): (f"{s[0]:%H:%M}-{s[1]:%H:%M}" if s else None) for d, s in hours.items()},
+    )
+    return rows

@@ -1,0 +1,13 @@
+from halls.exceptions import DomainError
+
+
+class EmployeeNumberTaken(DomainError):
+    field = "employee_no"
+
+
+class StaffHallNotAllowed(DomainError):
+    field = "hall"
+
+
+class TransferInvalid(DomainError):
+    field = "on"
