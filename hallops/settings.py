@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "pghistory",
     "halls",
     "staffing",
+    "assessment",
 ]
 
 MIDDLEWARE = [

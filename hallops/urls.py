@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("halls.urls")),
     path("staff/", include("staffing.urls")),
+    path("assessment/", include("assessment.urls")),
 ]
 
 if settings.DEBUG:
