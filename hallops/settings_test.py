@@ -16,3 +16,7 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Tests run tasks in-process unless a test starts a real worker against Redis itself.
 CELERY_TASK_ALWAYS_EAGER = True
 LANGUAGE_CODE = "zh-hans"
+# No collectstatic in tests: WhiteNoise serves from the finders, pages from templates.
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
