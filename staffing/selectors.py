@@ -1,5 +1,8 @@
 """Reads of staff for pages and the API, with joins applied (a fixed number of queries per page)."""
 
+from django.db.models import Q
+
+from halls.models import AuditEvent
 from staffing.models import Staff, StaffPosting
 
 
@@ -9,3 +12,38 @@ def staff_list(*, user):
 
 def staff_postings(*, staff: Staff):
     return StaffPosting.objects.filter(staff=staff).select_related("hall").order_by("-started_on")
+
+
+def filter_staff(staff, *, hall=None, post="", status="", employment_type="", q=""):
+    """Narrow a staff queryset for the staff list page: hall, post, status, employment type and a
+    case-insensitive search on name or employee number. Empty values do not filter."""
+    if hall is not None:
+        staff = staff.filter(hall=hall)
+    if post:
+        staff = staff.filter(post=post)
+    if status:
+        staff = staff.filter(status=status)
+    if employment_type:
+        staff = staff.filter(employment_type=employment_type)
+    q = (q or "").strip()
+    if q:
+        staff = staff.filter(Q(name__icontains=q) | Q(employee_no__icontains=q))
+    return staff
+
+
+def staff_audit_trail(*, user, staff: Staff, limit: int = 50) -> list[AuditEvent]:
+    """Business actions on one staff member that the user may see, newest first. A transfer is
+    recorded once for each hall involved; the page shows it once."""
+    events = (
+        AuditEvent.objects.visible_to(user)
+        .for_object(staff)
+        .select_related("actor", "hall")
+        .order_by("-created_at", "-id")[: limit * 2]
+    )
+    seen, unique = set(), []
+    for event in events:
+        key = (event.action, event.created_at, event.actor_id)
+        if key not in seen:
+            seen.add(key)
+            unique.append(event)
+    return unique[:limit]
