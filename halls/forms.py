@@ -92,7 +92,7 @@ class HallForm(ServiceForm):
     has_vip_zone = forms.BooleanField(label=_("VIP service zone"), required=False)
     min_staff_offpeak = forms.IntegerField(label=_("Minimum staff on duty (off-peak)"), min_value=1)
     min_staff_peak = forms.IntegerField(label=_("Minimum staff on duty (peak)"), min_value=1)
-    is_active = forms.BooleanField(label=_("Active"), required=False)
+    is_active = forms.BooleanField(label=_("In operation"), required=False)
 
     HALL_FIELDS = list(services.HALL_FIELDS)
 
