@@ -1,9 +1,13 @@
 """Reads of staff for pages and the API, with joins applied (a fixed number of queries per page)."""
 
+from datetime import timedelta
+
 from django.db.models import Q
 
 from halls.models import AuditEvent
 from staffing.models import Staff, StaffPosting
+
+SAME_ACTION_WINDOW = timedelta(seconds=1)
 
 
 def staff_list(*, user):
@@ -33,17 +37,23 @@ def filter_staff(staff, *, hall=None, post="", status="", employment_type="", q=
 
 def staff_audit_trail(*, user, staff: Staff, limit: int = 50) -> list[AuditEvent]:
     """Business actions on one staff member that the user may see, newest first. A transfer is
-    recorded once for each hall involved; the page shows it once."""
+    recorded once for each hall involved (same action, actor and details, moments apart); the
+    page shows it once."""
     events = (
         AuditEvent.objects.visible_to(user)
         .for_object(staff)
         .select_related("actor", "hall")
         .order_by("-created_at", "-id")[: limit * 2]
     )
-    seen, unique = set(), []
+    unique: list[AuditEvent] = []
     for event in events:
-        key = (event.action, event.created_at, event.actor_id)
-        if key not in seen:
-            seen.add(key)
-            unique.append(event)
+        previous = unique[-1] if unique else None
+        if (
+            previous is not None
+            and (previous.action, previous.actor_id, previous.data)
+            == (event.action, event.actor_id, event.data)
+            and previous.created_at - event.created_at < SAME_ACTION_WINDOW
+        ):
+            continue
+        unique.append(event)
     return unique[:limit]
