@@ -83,7 +83,7 @@ class HallForm(ServiceForm):
         max_length=20,
         error_messages={"invalid": _("Use 1–20 letters, digits, hyphens or underscores.")},
     )
-    name = forms.CharField(label=_("Name"), max_length=120)
+    name = forms.CharField(label=_("Hall name"), max_length=120)
     hall_class = forms.ChoiceField(label=_("Class"), choices=Hall.HallClass.choices)
     operation = forms.ChoiceField(label=_("Operation"), choices=Hall.Operation.choices)
     region = forms.ModelChoiceField(label=_("Region"), queryset=None)
@@ -114,8 +114,24 @@ class HallForm(ServiceForm):
             )
             self.field_aliases[f"weekday_{day}"] = f"weekday_{day}_closes"
 
+    # Display order and grid width of the attribute fields: numbers pair up, switches come last.
+    ATTRIBUTE_LAYOUT = (
+        ("code", "col-sm-6"),
+        ("name", "col-sm-6"),
+        ("hall_class", "col-sm-6"),
+        ("operation", "col-sm-6"),
+        ("region", "col-sm-6"),
+        ("window_count", "col-sm-6"),
+        ("min_staff_offpeak", "col-sm-6"),
+        ("min_staff_peak", "col-sm-6"),
+        ("address", "col-12"),
+        ("has_vip_zone", "col-sm-6"),
+        ("is_active", "col-sm-6"),
+    )
+
     def attribute_fields(self):
-        return [self[name] for name in self.HALL_FIELDS]
+        """(bound field, grid classes) in display order."""
+        return [(self[name], f"{width} mb-3") for name, width in self.ATTRIBUTE_LAYOUT]
 
     def weekday_rows(self):
         """(label, opens field, closes field) per weekday, Monday first, for the hours table."""

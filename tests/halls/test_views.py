@@ -331,3 +331,10 @@ def test_login_page_is_styled_and_translated(db, client):
     assert 'class="form-control"' in body or "form-control" in body
     assert "/static/vendor/bootstrap/bootstrap.min.css" in body
     assert "<script>" not in body  # no inline scripts: the CSP will forbid them
+
+
+def test_hall_form_lays_out_every_attribute_the_service_accepts():
+    from halls.forms import HallForm
+    from halls.services import HALL_FIELDS
+
+    assert sorted(name for name, _width in HallForm.ATTRIBUTE_LAYOUT) == sorted(HALL_FIELDS)
