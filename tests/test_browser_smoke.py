@@ -23,7 +23,10 @@ def assert_no_horizontal_overflow(page):
     assert width <= PHONE["width"], f"{page.url} is {width}px wide on a {PHONE['width']}px screen"
 
 
-def test_hall_manager_adds_a_staff_member_on_a_phone(live_server, page, hall_manager, hall):
+def test_hall_manager_adds_a_staff_member_on_a_phone(live_server, page, hall_manager, hall, clerk_staff):
+    problems = []
+    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
     page.goto(live_server.url + "/")
     page.fill("#id_username", "hall-manager")
     page.fill("#id_password", "pass-word-123")
@@ -39,6 +42,14 @@ def test_hall_manager_adds_a_staff_member_on_a_phone(live_server, page, hall_man
     page.wait_for_url(live_server.url + "/staff/")
     assert page.get_by_role("link", name="王经理").is_visible()
     assert_no_horizontal_overflow(page)
+
+    # Typing in the search box refreshes the results in place (htmx) and keeps the URL in step.
+    page.fill("#id_q", "李")
+    page.wait_for_url(f"{live_server.url}/staff/?*q=*")
+    page.get_by_role("link", name="王经理").wait_for(state="detached")
+    assert page.get_by_role("link", name="李营业员").is_visible()
+    page.fill("#id_q", "")
+    page.get_by_role("link", name="王经理").wait_for()
 
     page.get_by_role("link", name="新增人员").click()
     page.wait_for_url(live_server.url + "/staff/new/")
@@ -60,3 +71,4 @@ def test_hall_manager_adds_a_staff_member_on_a_phone(live_server, page, hall_man
     assert page.get_by_role("heading", name="张晓").is_visible()
     assert_no_horizontal_overflow(page)
     assert Staff.objects.get(employee_no="C0200").hall == hall
+    assert problems == []
