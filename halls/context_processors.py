@@ -1,10 +1,19 @@
+from halls.models import Role
+from halls.permissions import has_permission
 from halls.scoping import scope_for
 
 
 def navigation(request):
-    """The roles of the signed-in user, for the navigation bar."""
+    """The roles of the signed-in user and the sections they may open, for the navigation bar."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
     scope = scope_for(user)
-    return {"nav_roles": sorted(scope.roles), "nav_is_admin": scope.sees_everything}
+    roles = sorted(scope.roles)
+    return {
+        "nav_roles": roles,
+        "nav_role_labels": [Role(role).label for role in roles],
+        "nav_is_admin": scope.sees_everything,
+        "nav_can_view_halls": has_permission(user, "hall.view"),
+        "nav_can_view_staff": has_permission(user, "staff.view"),
+    }

@@ -1,0 +1,195 @@
+"""Every URL name × role × own/foreign hall answers as the table says (pretix test_permissions).
+
+The table ACCESS is keyed by URL name. A row gives the expected status per role: one number, or
+(own, foreign) when the URL takes an object — `kwargs(cast, hall)` builds the URL's kwargs for an
+object in `hall`: the cast's `hall` ("own": the hall manager's and the clerk's hall, in the branch
+of the branch manager, the inspector and the HR client) or `foreign_hall` (another branch, seen
+by the superuser only). `other_hall_manager` manages a hall of the same branch, so for them the
+"own" object belongs to another hall.
+
+A URL name without a row fails the test: each app adds rows here for the URLs it adds.
+"""
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import pytest
+from django.urls import get_resolver, reverse
+
+from tests.staffing.factories import StaffFactory
+
+ROLES = (
+    "anonymous",
+    "branch_manager",
+    "inspector",
+    "hall_manager",
+    "other_hall_manager",
+    "clerk",
+    "hr_client",
+    "admin_user",
+)
+EXCLUDED_NAMESPACES = {"admin"}
+EXCLUDED_NAMES = {"set_language"}  # django.conf.urls.i18n
+
+Expected = int | tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Access:
+    expected: dict[str, Expected]
+    kwargs: Callable[[SimpleNamespace, object], dict] | None = None
+    method: str = "get"
+    data: Callable[[SimpleNamespace, object], dict] | None = None  # POST body (JSON for API URLs)
+    json: bool = False
+
+
+def every(status: Expected, **overrides: Expected) -> dict[str, Expected]:
+    """The same answer for every role, except the ones named."""
+    return {role: overrides.get(role, status) for role in ROLES}
+
+
+def hall_pk(cast, hall):
+    return {"pk": hall.pk}
+
+
+def new_staff_pk(cast, hall):
+    return {"pk": StaffFactory(hall=hall).pk}
+
+
+LOGIN = 302  # login required: pages redirect to the login page (token clients have no session)
+NO_TOKEN = 401  # the API asks for a token
+
+PAGE_LIST = every(200, anonymous=LOGIN, hr_client=LOGIN)
+HALL_SEEN = every((200, 404), anonymous=(LOGIN, LOGIN), other_hall_manager=(404, 404), admin_user=(200, 200))
+
+ACCESS: dict[str, Access] = {
+    # --- halls (pages) ---
+    "login": Access(every(200)),
+    "logout": Access(every(302), method="post"),
+    "dashboard": Access(PAGE_LIST),
+    "hall_list": Access(PAGE_LIST),
+    "hall_detail": Access({**HALL_SEEN, "hr_client": (LOGIN, LOGIN)}, kwargs=hall_pk),
+    "hall_edit": Access(
+        {
+            **HALL_SEEN,
+            "inspector": (403, 404),
+            "hall_manager": (403, 404),
+            "clerk": (403, 404),
+            "hr_client": (LOGIN, LOGIN),
+        },
+        kwargs=hall_pk,
+    ),
+    # --- staffing (pages) ---
+    "staff_list": Access(PAGE_LIST),
+    "staff_create": Access(every(200, anonymous=LOGIN, hr_client=LOGIN, inspector=403, clerk=403)),
+    "staff_detail": Access(
+        {**HALL_SEEN, "clerk": (404, 404), "hr_client": (LOGIN, LOGIN)}, kwargs=new_staff_pk
+    ),
+    "staff_edit": Access(
+        {**HALL_SEEN, "inspector": (403, 404), "clerk": (404, 404), "hr_client": (LOGIN, LOGIN)},
+        kwargs=new_staff_pk,
+    ),
+    "staff_transfer": Access(
+        {
+            **HALL_SEEN,
+            "inspector": (403, 404),
+            "hall_manager": (403, 404),
+            "clerk": (404, 404),
+            "hr_client": (LOGIN, LOGIN),
+        },
+        kwargs=new_staff_pk,
+    ),
+    # --- REST API ---
+    "api-hall-list": Access(every(200, anonymous=NO_TOKEN)),
+    "api-hall-detail": Access({**HALL_SEEN, "anonymous": (NO_TOKEN, NO_TOKEN)}, kwargs=hall_pk),
+    "api-staff-list": Access(every(200, anonymous=NO_TOKEN)),
+    "api-staff-detail": Access(
+        {**HALL_SEEN, "anonymous": (NO_TOKEN, NO_TOKEN), "clerk": (404, 404)}, kwargs=new_staff_pk
+    ),
+    "api-staff-postings": Access(
+        {**HALL_SEEN, "anonymous": (NO_TOKEN, NO_TOKEN), "clerk": (404, 404)}, kwargs=new_staff_pk
+    ),
+    "api-staff-transfer": Access(
+        # Only branch management transfers; the permission is checked before the object is looked up.
+        every((403, 403), anonymous=(NO_TOKEN, NO_TOKEN), branch_manager=(200, 404), admin_user=(200, 200)),
+        kwargs=new_staff_pk,
+        method="post",
+        data=lambda cast, hall: {"to_hall": cast.other_hall.code, "on": "2026-11-01"},
+        json=True,
+    ),
+    "api-schema": Access(every(200)),
+    "api-docs": Access(every(200)),
+}
+
+
+def url_names(resolver=None, prefix="") -> set[str]:
+    """Every URL name of the project, namespaced names as "ns:name"; format-suffix variants
+    of API routes share their route's name and count once."""
+    resolver = resolver or get_resolver()
+    names = {prefix + key for key in resolver.reverse_dict if isinstance(key, str)}
+    for namespace, (_prefix, sub_resolver) in resolver.namespace_dict.items():
+        if namespace not in EXCLUDED_NAMESPACES:
+            names |= url_names(sub_resolver, f"{prefix}{namespace}:")
+    return names - EXCLUDED_NAMES
+
+
+URL_NAMES = sorted(url_names())
+
+
+def test_every_url_name_has_a_row_and_every_row_a_url():
+    missing = sorted(set(URL_NAMES) - set(ACCESS))
+    stale = sorted(set(ACCESS) - set(URL_NAMES))
+    assert not missing, f"Add rows for these URL names to ACCESS in tests/test_access_matrix.py: {missing}"
+    assert not stale, f"Remove rows for URL names that no longer exist from ACCESS: {stale}"
+
+
+@pytest.fixture
+def world(cast, admin_user):
+    cast.admin_user = admin_user
+    return cast
+
+
+def request_as(client, world, role: str, access: Access, url: str, variant_hall):
+    headers = {}
+    if role == "hr_client":
+        headers["HTTP_AUTHORIZATION"] = f"Token {world.hr_client.raw_token}"
+    elif role != "anonymous":
+        client.force_login(getattr(world, role))
+    if access.method == "get":
+        return client.get(url, **headers)
+    data = access.data(world, variant_hall) if access.data else {}
+    if access.json:
+        return client.post(url, json.dumps(data), content_type="application/json", **headers)
+    return client.post(url, data, **headers)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", URL_NAMES)
+def test_url_answers_each_role_as_the_table_says(name, role, world, client):
+    if name not in ACCESS:
+        pytest.fail(f"URL name {name!r} has no row: add one to ACCESS in tests/test_access_matrix.py")
+    access = ACCESS[name]
+    if role not in access.expected:
+        pytest.fail(f"The row for {name!r} has no expected status for role {role!r}: add it")
+    expected = access.expected[role]
+    if access.kwargs is None:
+        variants = [("-", None, expected)]
+    else:
+        own, foreign = expected
+        variants = [("own", world.hall, own), ("foreign", world.foreign_hall, foreign)]
+
+    answers = []
+    for variant, hall, status in variants:
+        kwargs = access.kwargs(world, hall) if access.kwargs else {}
+        url = reverse(name, kwargs=kwargs)
+        response = request_as(client, world, role, access, url, hall)
+        answers.append((variant, status, response.status_code))
+        if status == LOGIN and response.status_code == 302 and name not in ("logout",):
+            assert response["Location"].startswith(reverse("login")), (variant, response["Location"])
+        client.logout()
+
+    wrong = [a for a in answers if a[1] != a[2]]
+    assert not wrong, f"{name} as {role}: (object, expected, got) {wrong}"
