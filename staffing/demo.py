@@ -9,7 +9,9 @@ StaffPosting from the hire date; a few have worked in another hall of the county
 import random
 from datetime import timedelta
 
-from halls.demo import BATCH_SIZE, DemoContext, Scale, ensure_demo_user, register
+from django.utils import timezone
+
+from halls.demo import DemoContext, Scale, copy_rows, ensure_demo_user, register, reserve_ids
 from halls.models import Hall
 from staffing.models import Staff, StaffPosting
 
@@ -26,6 +28,21 @@ HALL_WEIGHT = {"A": 13, "B": 7}
 PROBATION_DAYS = 180
 # Share of front-line staff hired within the probation period (recruitment batches).
 RECENT_HIRES = 0.1
+STAFF_COLUMNS = [
+    "id",
+    "employee_no",
+    "name",
+    "hall",
+    "post",
+    "employment_type",
+    "hire_date",
+    "status",
+    "star_level",
+    "phone",
+    "created_at",
+    "updated_at",
+]
+POSTING_COLUMNS = ["staff", "hall", "post", "started_on", "ended_on", "created_at"]
 
 
 def _name(rng: random.Random) -> str:
@@ -69,19 +86,20 @@ def _employment_type(rng: random.Random, hall: Hall, post: str) -> str:
 
 @register
 def seed_staff(rng: random.Random, scale: Scale, context: DemoContext) -> None:
-    """About `scale.staff` people with their postings; employee numbers are the branch number
-    and a sequence (0100001…)."""
-    today = context.today
-    halls = context.halls
+    """Exactly `scale.staff` people with their postings, loaded with COPY; employee numbers are
+    the branch number and a sequence (0100001…)."""
+    today, halls, now = context.today, context.halls, timezone.now()
     county_halls: dict[int, list[Hall]] = {}
     for hall in halls:
         county_halls.setdefault(hall.region_id, []).append(hall)
     branch_no = {county.pk: int(county.code[2:4]) for county in context.counties}
     sequence: dict[int, int] = {}
-    people, plans = [], []
-    for hall, headcount in zip(halls, _headcounts(rng, halls, scale.staff), strict=True):
+    headcounts = _headcounts(rng, halls, scale.staff)
+    ids = iter(reserve_ids(Staff, scale.staff))
+    people, postings = [], []
+    for hall, headcount in zip(halls, headcounts, strict=True):
         for post in _posts(rng, hall, headcount):
-            senior = post != Staff.Post.CLERK and post != Staff.Post.GUIDE
+            senior = post not in (Staff.Post.CLERK, Staff.Post.GUIDE)
             if senior:
                 days = rng.randint(3 * 365, 15 * 365)
             elif rng.random() < RECENT_HIRES:
@@ -100,29 +118,27 @@ def seed_staff(rng: random.Random, scale: Scale, context: DemoContext) -> None:
                 star = min(5, days // 900 + rng.choice((0, 0, 1, 1, 2)) + (1 if senior else 0))
             b = branch_no[hall.region_id]
             sequence[b] = sequence.get(b, 0) + 1
+            pk = next(ids)
             people.append(
-                Staff(
-                    employee_no=f"{b:02d}{sequence[b]:05d}",
-                    name=_name(rng),
-                    hall=hall,
-                    post=post,
-                    employment_type=_employment_type(rng, hall, post),
-                    hire_date=hire_date,
-                    status=status,
-                    star_level=star,
-                    phone=f"1{rng.choice('3589')}{rng.randrange(10**9):09d}",
+                (
+                    pk,
+                    f"{b:02d}{sequence[b]:05d}",
+                    _name(rng),
+                    hall.pk,
+                    post,
+                    _employment_type(rng, hall, post),
+                    hire_date,
+                    status,
+                    star,
+                    f"1{rng.choice('3589')}{rng.randrange(10**9):09d}",
+                    now,
+                    now,
                 )
             )
-            plans.append(
-                _posting_plan(rng, hall, post, hire_date, status, today, county_halls[hall.region_id])
-            )
-    people = Staff.objects.bulk_create(people, batch_size=BATCH_SIZE)
-    postings = [
-        StaffPosting(staff=person, hall=where, post=person.post, started_on=start, ended_on=end)
-        for person, plan in zip(people, plans, strict=True)
-        for where, start, end in plan
-    ]
-    StaffPosting.objects.bulk_create(postings, batch_size=BATCH_SIZE * 2)
+            plan = _posting_plan(rng, hall, post, hire_date, status, today, county_halls[hall.region_id])
+            postings += [(pk, where.pk, post, start, end, now) for where, start, end in plan]
+    copy_rows(Staff, STAFF_COLUMNS, people)
+    copy_rows(StaffPosting, POSTING_COLUMNS, postings)
     context.extra["staff_count"] = len(people)
 
 

@@ -115,6 +115,16 @@ def test_small_scale_staff_have_posts_statuses_and_one_current_posting_each(db):
             assert (stays[-1].hall_id, stays[-1].ended_on) == (person.hall_id, None)
 
 
+def test_pghistory_records_the_bulk_loaded_rows_under_the_seed_context(db):
+    seed("--scale", "small", "--seed", "3")
+    events = Staff.pgh_event_model.objects.filter(pgh_label="insert").select_related("pgh_context")
+    assert events.count() == 150
+    assert {tuple(sorted(e.pgh_context.metadata.items())) for e in events} == {
+        (("command", "seed_demo"), ("scale", "small"), ("seed", 3))
+    }
+    assert Hall.pgh_event_model.objects.filter(pgh_label="insert").count() == 18
+
+
 def test_the_same_seed_gives_the_same_data_and_another_seed_other_data(db):
     first, again, other = seeded_snapshot(1), seeded_snapshot(1), seeded_snapshot(2)
     assert first == again
