@@ -2,6 +2,7 @@
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
+from django.utils import translation
 
 from halls.demo import DEMO_PASSWORD, HR_CLIENT_NAME, hr_demo_token
 from halls.models import ApiClient, Hall, Membership, Region, Role, hash_token
@@ -17,6 +18,11 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=1, help="The seed the demo data was made from.")
 
     def handle(self, *args, seed, **options):
+        # The table is English throughout, role names included (they line up in a terminal).
+        with translation.override("en"):
+            self._print(seed)
+
+    def _print(self, seed: int) -> None:
         users = {u.username: u for u in get_user_model().objects.filter(username__in=DEMO_LOGINS)}
         if not users:
             self.stdout.write("No demo logins: run `manage.py seed_demo` on an empty database first.")

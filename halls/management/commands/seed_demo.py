@@ -32,8 +32,8 @@ class Command(BaseCommand):
         staff = context.extra.get("staff_count", 0)
         self.stdout.write(
             self.style.SUCCESS(
-                f"Seeded scale {scale!r} from seed {seed}: {len(context.branches)} branches, "
-                f"{len(context.counties)} county offices, {len(context.halls)} halls, {staff} staff "
+                f"Seeded scale {scale!r} from seed {seed}: branches {len(context.branches)}, "
+                f"county offices {len(context.counties)}, halls {len(context.halls)}, staff {staff}, "
                 f"in {elapsed:.1f} s."
             )
         )
