@@ -34,6 +34,12 @@ run: install migrate
 	DJANGO_DEBUG=1 $(PY) manage.py demo_logins
 	DJANGO_DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
+SCALE ?= small
+SEED ?= 1
+seed: install migrate
+	DJANGO_DEBUG=1 $(PY) manage.py seed_demo --scale $(SCALE) --seed $(SEED)
+	DJANGO_DEBUG=1 $(PY) manage.py demo_logins --seed $(SEED)
+
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

@@ -1,4 +1,4 @@
-"""Writes for regions and halls: one use case, one function, one transaction."""
+"""Writes for regions, halls and API clients: one use case, one function, one transaction."""
 
 from datetime import time
 
@@ -6,8 +6,8 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from halls.audit import record_audit
-from halls.exceptions import DomainError, HallCodeTaken, RegionParentInvalid
-from halls.models import CLASS_MINIMUM_STAFF, Hall, OpeningHours, Region
+from halls.exceptions import ApiClientNameTaken, DomainError, HallCodeTaken, RegionParentInvalid
+from halls.models import CLASS_MINIMUM_STAFF, ApiClient, Hall, OpeningHours, Region, hash_token
 from halls.permissions import require_permission
 
 HALL_FIELDS = (
@@ -117,3 +117,56 @@ def set_opening_hours(*, actor, hall: Hall, hours: dict[int, tuple[time, time] |
         data={str(d): (f"{s[0]:%H:%M}-{s[1]:%H:%M}" if s else None) for d, s in hours.items()},
     )
     return rows
+
+
+@transaction.atomic
+def create_api_client(
+    *,
+    actor,
+    name: str,
+    user,
+    regions,
+    can_write: bool = False,
+    raw_token: str | None = None,
+) -> tuple[ApiClient, str]:
+    """Register an external system (an HR system) and issue its token.
+
+    Returns the client and the raw token, which is never stored (only its SHA-256 and an
+    8-character prefix are) and so can be shown exactly once. `raw_token` lets the demo
+    seed issue a token derived from its seed; everything else leaves it to `new_token()`.
+    Refuses a name already in use (ApiClientNameTaken)."""
+    if ApiClient.objects.filter(name=name).exists():
+        raise ApiClientNameTaken(_("An API client with this name already exists."))
+    raw = raw_token or ApiClient.new_token()
+    client = ApiClient.objects.create(
+        name=name, user=user, token_prefix=raw[:8], token_hash=hash_token(raw), can_write=can_write
+    )
+    client.regions.set(regions)
+    record_audit(
+        actor=actor,
+        action="halls.api_client.created",
+        subject=client,
+        data={"name": name, "regions": sorted(r.code for r in client.regions.all()), "can_write": can_write},
+    )
+    return client, raw
+
+
+@transaction.atomic
+def rotate_api_client_token(*, actor, client: ApiClient) -> str:
+    """Replace a client's token; the old one stops working at commit. Returns the new raw token."""
+    client = ApiClient.objects.select_for_update().get(pk=client.pk)
+    raw = ApiClient.new_token()
+    client.token_prefix, client.token_hash = raw[:8], hash_token(raw)
+    client.save(update_fields=["token_prefix", "token_hash"])
+    record_audit(actor=actor, action="halls.api_client.token_rotated", subject=client)
+    return raw
+
+
+@transaction.atomic
+def revoke_api_client(*, actor, client: ApiClient) -> ApiClient:
+    """Deactivate a client: its token answers 401 from then on. Revoking twice changes nothing more."""
+    changed = ApiClient.objects.filter(pk=client.pk, is_active=True).update(is_active=False)
+    if changed:
+        record_audit(actor=actor, action="halls.api_client.revoked", subject=client)
+    client.refresh_from_db()
+    return client

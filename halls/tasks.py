@@ -1,0 +1,18 @@
+"""Celery tasks of the halls app. A task takes ids, loads, and calls a selector or service."""
+
+from celery import shared_task
+from django.contrib.auth import get_user_model
+
+from halls.models import Hall
+
+
+@shared_task(name="halls.count_visible_halls", time_limit=60, soft_time_limit=50)
+def count_visible_halls(user_id: int) -> int:
+    """How many halls the user may see (0 for an unknown or deactivated user).
+
+    A read-only probe that goes through the broker, the worker, the database and the result
+    backend, so running it twice changes nothing."""
+    user = get_user_model().objects.filter(pk=user_id).first()
+    if user is None:
+        return 0
+    return Hall.objects.visible_to(user).count()

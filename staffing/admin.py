@@ -1,0 +1,81 @@
+"""Admin for staff. Creation and edits go through staffing.services, so postings and audit rows
+are written; the hall changes only by a transfer, and postings and history are read-only."""
+
+from django.contrib import admin
+
+from halls.admin import EventAdmin, ReadOnlyAdmin
+from staffing import services
+from staffing.models import Staff, StaffPosting
+
+
+class StaffPostingInline(admin.TabularInline):
+    model = StaffPosting
+    fields = ["hall", "post", "started_on", "ended_on"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ["-started_on"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Staff)
+class StaffAdmin(admin.ModelAdmin):
+    inlines = [StaffPostingInline]
+    list_display = [
+        "employee_no",
+        "name",
+        "hall",
+        "post",
+        "employment_type",
+        "status",
+        "star_level",
+        "hire_date",
+    ]
+    list_filter = [
+        "post",
+        "status",
+        "employment_type",
+        "star_level",
+        ("hall__region__parent", admin.RelatedOnlyFieldListFilter),
+    ]
+    search_fields = ["employee_no", "name", "hall__code", "hall__name", "phone"]
+    list_select_related = ["hall"]
+    autocomplete_fields = ["hall", "user"]
+    readonly_fields = ["created_at", "updated_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None:
+            # A change of hall is a transfer (staffing.services.transfer_staff), with its posting history.
+            return [*self.readonly_fields, "employee_no", "hall"]
+        return self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            changes = {k: form.cleaned_data[k] for k in form.changed_data if k in services.EDITABLE_FIELDS}
+            services.update_staff(actor=request.user, staff=obj, **changes)
+            obj.refresh_from_db()
+            return
+        fields = {
+            k: v
+            for k, v in form.cleaned_data.items()
+            if k in {*services.EDITABLE_FIELDS, "employee_no", "hall"}
+        }
+        staff = services.create_staff(actor=request.user, **fields)
+        obj.pk, obj._state.adding = staff.pk, False
+
+
+@admin.register(StaffPosting)
+class StaffPostingAdmin(ReadOnlyAdmin):
+    list_display = ["staff", "hall", "post", "started_on", "ended_on"]
+    list_filter = ["post"]
+    search_fields = ["staff__employee_no", "staff__name", "hall__code"]
+    list_select_related = ["staff", "hall"]
+    date_hierarchy = "started_on"
+
+
+admin.site.register(Staff.pgh_event_model, EventAdmin)
