@@ -60,9 +60,13 @@ beat: install
 bench: install
 	$(PY) -m bench
 
+# The project catalogue (locale/) covers templates/, halls and staffing; later apps keep their own
+# in <app>/locale/. Fill in the new msgstr values, then run this again to compile.
+APP_CATALOGUES := $(wildcard assessment complaints training)
 messages: install
-	DJANGO_DEBUG=1 $(PY) manage.py makemessages -l zh_Hans --ignore ".venv/*" --ignore "var/*" --ignore "static/vendor/*"
-	DJANGO_DEBUG=1 $(PY) manage.py compilemessages -l zh_Hans --ignore ".venv/*"
+	DJANGO_DEBUG=1 $(PY) manage.py makemessages -l zh_Hans --ignore ".venv/*" --ignore "var/*" --ignore "static/vendor/*" --ignore "node_modules/*" --ignore "tests/*" --ignore "bench/*" $(foreach a,$(APP_CATALOGUES),--ignore "$(a)/*")
+	for app in $(APP_CATALOGUES); do (cd $$app && mkdir -p locale && DJANGO_DEBUG=1 ../$(PY) ../manage.py makemessages -l zh_Hans); done
+	DJANGO_DEBUG=1 $(PY) manage.py compilemessages -l zh_Hans --ignore ".venv/*" --ignore "var/*"
 
 # Re-copy the pinned front-end assets from npm into static/vendor/ (committed; CI needs no npm).
 vendor:
