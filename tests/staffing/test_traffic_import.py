@@ -8,6 +8,7 @@ from halls.models import AuditEvent
 from staffing.exceptions import TrafficImportInvalid
 from staffing.models import TrafficRecord
 from staffing.roster_services import TrafficImportResult, import_traffic_csv
+from tests.staffing.rostering.fixtures import english  # noqa: F401 -- autouse: messages in English
 
 pytestmark = pytest.mark.django_db
 ZONE = ZoneInfo("Asia/Shanghai")
