@@ -55,7 +55,7 @@ from staffing.models import (
 from staffing.qualifications import qualified_days
 from staffing.roster_selectors import forecast_arrivals, hall_zone
 from staffing.rostering.calendar import CalendarYearNotCovered, holiday_calendar
-from staffing.rostering.erlang import agents_required
+from staffing.rostering.demand import HourForecast, day_requirement
 from staffing.rostering.problem import (
     AssignmentSpec,
     Request,
@@ -108,40 +108,26 @@ def compute_requirement(*, hall: Hall, start: date, end: date, policy: CoverageP
     calendar = _calendar(start, end)
     opening = {o.weekday: (o.opens_at, o.closes_at) for o in OpeningHours.objects.filter(hall=hall)}
     forecast = forecast_arrivals(hall=hall, before=start, weeks=policy.forecast_weeks)
-    level, answer = float(policy.service_level), float(policy.answer_seconds)
-    ratio = float(policy.peak_ratio)
     out: dict[str, dict] = {}
     for day in date_range(start, end):
         profile = _profile_weekday(day, calendar)
         if profile not in opening:
             continue
         opens, closes = opening[profile]
-        hours = list(range(opens.hour + (1 if opens.minute else 0), closes.hour))
-        busiest = max(
-            (forecast[(profile, h)].arrivals for h in hours if (profile, h) in forecast), default=0.0
+        today = day_requirement(
+            hours=list(range(opens.hour + (1 if opens.minute else 0), closes.hour)),
+            forecast={
+                hour: HourForecast(f.arrivals, f.handling_seconds)
+                for (weekday, hour), f in forecast.items()
+                if weekday == profile
+            },
+            min_offpeak=hall.min_staff_offpeak,
+            min_peak=hall.min_staff_peak,
+            service_level=float(policy.service_level),
+            answer_seconds=float(policy.answer_seconds),
+            peak_ratio=float(policy.peak_ratio),
         )
-        today = {}
-        for hour in hours:
-            f = forecast.get((profile, hour))
-            erlang = 0
-            if f is not None and f.arrivals > 0 and f.handling_seconds > 0:
-                erlang = agents_required(
-                    arrivals=f.arrivals,
-                    interval_seconds=3600,
-                    handling_seconds=f.handling_seconds,
-                    target_level=level,
-                    target_seconds=answer,
-                )
-            peak = busiest > 0 and f is not None and f.arrivals >= ratio * busiest
-            minimum = hall.min_staff_peak if peak else hall.min_staff_offpeak
-            today[str(hour)] = {
-                "required": max(minimum, erlang),
-                "minimum": minimum,
-                "erlang": erlang,
-                "forecast": round(f.arrivals, 2) if f else None,
-                "peak": peak,
-            }
-        out[day.isoformat()] = today
+        out[day.isoformat()] = {str(hour): need.as_dict() for hour, need in today.items()}
     return out
 
 

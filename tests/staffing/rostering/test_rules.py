@@ -182,3 +182,11 @@ def test_coverage_counts_whole_hours_on_duty_and_lists_the_shortfall():
         (15, 2),
         (16, 2),
     ]
+
+
+def test_violation_messages_are_translated_when_read():
+    from django.utils import translation
+
+    [v] = check_roster(problem(leave=frozenset({(1, day(2))})), [A(1, day(2), "D")])
+    with translation.override("zh-hans"):
+        assert v.message == "P1 在 2026-03-04 已获准休假。"
