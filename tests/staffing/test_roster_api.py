@@ -110,7 +110,11 @@ def test_editing_through_the_api_checks_the_rules_and_scope(cast, api, rosters):
         "/api/v1/assignments/", {**body, "date": "2026-03-05", "shift": early.code}, format="json"
     )
     assert broken.status_code == 400
-    assert "would rest only 9 h between L and E on 2026-03-05" in broken.json()["detail"]
+    # The API answers in the request's language, zh-hans by default.
+    assert (
+        broken.json()["detail"]
+        == f"{person.name} 在 L 与 2026-03-05 的 E 之间仅休息 9 小时，至少需要 11 小时。"
+    )
     cleared = client.post("/api/v1/assignments/", {**body, "shift": None}, format="json")
     assert cleared.status_code == 204
     other = api.as_user(cast.other_hall_manager).post("/api/v1/assignments/", body, format="json")
@@ -122,7 +126,7 @@ def test_editing_through_the_api_checks_the_rules_and_scope(cast, api, rosters):
         "/api/v1/assignments/", {**body, "roster": rosters["published"].pk}, format="json"
     )
     assert on_published.status_code == 400
-    assert on_published.json()["detail"] == "Only a draft roster can be changed."
+    assert on_published.json()["detail"] == "只能修改草稿状态的排班表。"
 
 
 def test_generate_publish_coverage_and_compare_through_the_api(
