@@ -4,10 +4,14 @@ from rest_framework.routers import DefaultRouter
 
 from halls.api import HallViewSet
 from staffing.api import StaffViewSet
+from staffing.roster_api import AssignmentViewSet, RosterViewSet, ShiftTypeViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 router.register("halls", HallViewSet, basename="api-hall")
 router.register("staff", StaffViewSet, basename="api-staff")
+router.register("shift-types", ShiftTypeViewSet, basename="api-shift-type")
+router.register("rosters", RosterViewSet, basename="api-roster")
+router.register("assignments", AssignmentViewSet, basename="api-assignment")
 
 urlpatterns = router.urls

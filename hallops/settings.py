@@ -155,6 +155,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choice sets that share a field name get stable, readable component names.
+    "ENUM_NAME_OVERRIDES": {
+        "StaffPostEnum": "staffing.models.Staff.Post",
+        "StaffStatusEnum": "staffing.models.Staff.Status",
+        "DutyPostEnum": "staffing.models.DutyPost",
+        "RosterStatusEnum": "staffing.models.Roster.Status",
+    },
 }
 
 # --- Celery: in-process without a broker, Redis with one ----------------------

@@ -28,6 +28,15 @@ ACTION_ROLES: dict[str, set[str]] = {
     "staff.change": {BRANCH, HALL},
     "staff.transfer": {BRANCH},
     "audit.view": {BRANCH, HALL},
+    "roster.view": EVERYONE,
+    "roster.edit": {BRANCH, HALL},
+    "roster.publish": {BRANCH, HALL},
+    "roster.generate": {BRANCH, HALL},
+    "roster.request": {HALL, CLERK},
+    "leave.manage": {BRANCH, HALL},
+    "loan.manage": {BRANCH},
+    "traffic.import": {BRANCH, HALL},
+    "qualification.grant": {BRANCH, HALL},
 }
 
 

@@ -5,7 +5,19 @@ from django.contrib import admin
 
 from halls.admin import EventAdmin, ReadOnlyAdmin
 from staffing import services
-from staffing.models import Staff, StaffPosting
+from staffing.models import (
+    Assignment,
+    CoveragePolicy,
+    Leave,
+    LoanRecord,
+    Qualification,
+    Roster,
+    ShiftType,
+    Staff,
+    StaffPosting,
+    StaffRequest,
+    TrafficRecord,
+)
 
 
 class StaffPostingInline(admin.TabularInline):
@@ -79,3 +91,80 @@ class StaffPostingAdmin(ReadOnlyAdmin):
 
 
 admin.site.register(Staff.pgh_event_model, EventAdmin)
+
+
+# --- Rostering. Shift types and coverage policies are hall configuration, edited here; rosters,
+# assignments, leave, requests, loans, traffic and qualifications are written by the roster and
+# qualification services (rule checks, audit), so the admin only shows them.
+
+
+@admin.register(ShiftType)
+class ShiftTypeAdmin(admin.ModelAdmin):
+    list_display = ["hall", "code", "name", "start", "end", "break_minutes", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["code", "name", "hall__code", "hall__name"]
+    list_select_related = ["hall"]
+    autocomplete_fields = ["hall"]
+
+
+@admin.register(CoveragePolicy)
+class CoveragePolicyAdmin(admin.ModelAdmin):
+    list_display = ["hall", "service_level", "answer_seconds", "min_rest_hours", "max_consecutive_days"]
+    search_fields = ["hall__code", "hall__name"]
+    list_select_related = ["hall"]
+    autocomplete_fields = ["hall"]
+
+
+@admin.register(Roster)
+class RosterAdmin(ReadOnlyAdmin):
+    list_display = ["hall", "period_start", "period_end", "version", "status", "method", "generation_status"]
+    list_filter = ["status", "method", "generation_status"]
+    search_fields = ["hall__code", "hall__name"]
+    list_select_related = ["hall"]
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(ReadOnlyAdmin):
+    list_display = ["roster", "staff", "date", "shift_type", "post", "window_no"]
+    list_filter = ["post"]
+    search_fields = ["staff__employee_no", "staff__name", "roster__hall__code"]
+    list_select_related = ["roster__hall", "staff", "shift_type"]
+
+
+@admin.register(Leave)
+class LeaveAdmin(ReadOnlyAdmin):
+    list_display = ["staff", "kind", "start_date", "end_date", "approved"]
+    list_filter = ["kind", "approved"]
+    search_fields = ["staff__employee_no", "staff__name"]
+    list_select_related = ["staff"]
+
+
+@admin.register(StaffRequest)
+class StaffRequestAdmin(ReadOnlyAdmin):
+    list_display = ["staff", "date", "kind", "shift_type", "weight"]
+    list_filter = ["kind"]
+    search_fields = ["staff__employee_no", "staff__name"]
+    list_select_related = ["staff", "shift_type"]
+
+
+@admin.register(LoanRecord)
+class LoanRecordAdmin(ReadOnlyAdmin):
+    list_display = ["staff", "from_hall", "to_hall", "start_date", "end_date"]
+    search_fields = ["staff__employee_no", "staff__name", "to_hall__code"]
+    list_select_related = ["staff", "from_hall", "to_hall"]
+
+
+@admin.register(TrafficRecord)
+class TrafficRecordAdmin(ReadOnlyAdmin):
+    list_display = ["hall", "hour", "tickets_issued", "transactions", "avg_handling_seconds"]
+    search_fields = ["hall__code"]
+    date_hierarchy = "hour"
+    list_select_related = ["hall"]
+
+
+@admin.register(Qualification)
+class QualificationAdmin(ReadOnlyAdmin):
+    list_display = ["staff", "post", "granted_on", "expires_on", "source"]
+    list_filter = ["post", "source"]
+    search_fields = ["staff__employee_no", "staff__name"]
+    list_select_related = ["staff"]

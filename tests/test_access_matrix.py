@@ -17,8 +17,10 @@ from types import SimpleNamespace
 
 import pytest
 from django.urls import get_resolver, reverse
+from django.utils import timezone
 
-from tests.staffing.factories import StaffFactory
+from staffing.models import Roster
+from tests.staffing.factories import AssignmentFactory, RosterFactory, ShiftTypeFactory, StaffFactory
 
 ROLES = (
     "anonymous",
@@ -43,6 +45,7 @@ class Access:
     method: str = "get"
     data: Callable[[SimpleNamespace, object], dict] | None = None  # POST body (JSON for API URLs)
     json: bool = False
+    query: Callable[[SimpleNamespace, object], str] | None = None  # query string for the URL
 
 
 def every(status: Expected, **overrides: Expected) -> dict[str, Expected]:
@@ -56,6 +59,36 @@ def hall_pk(cast, hall):
 
 def new_staff_pk(cast, hall):
     return {"pk": StaffFactory(hall=hall).pk}
+
+
+def shift_type_pk(cast, hall):
+    return {"pk": ShiftTypeFactory(hall=hall).pk}
+
+
+def published_roster_pk(cast, hall):
+    return {"pk": RosterFactory(hall=hall, status=Roster.Status.PUBLISHED, published_at=timezone.now()).pk}
+
+
+def draft_roster_pk(cast, hall):
+    # No open hours in the frozen requirement: nothing to cover, so the empty draft is publishable.
+    return {"pk": RosterFactory(hall=hall, requirement={}).pk}
+
+
+def assignment_pk(cast, hall):
+    roster = RosterFactory(hall=hall, status=Roster.Status.PUBLISHED, published_at=timezone.now())
+    staff = StaffFactory(hall=hall)
+    return {"pk": AssignmentFactory(roster=roster, staff=staff, shift_type=ShiftTypeFactory(hall=hall)).pk}
+
+
+def compare_with_previous_version(cast, hall):
+    roster = Roster.objects.filter(hall=hall).order_by("-pk").first()
+    older = RosterFactory(
+        hall=hall,
+        status=Roster.Status.SUPERSEDED,
+        published_at=timezone.now(),
+        period_start=roster.period_start,
+    )
+    return f"with={older.pk}"
 
 
 LOGIN = 302  # login required: pages redirect to the login page (token clients have no session)
@@ -119,6 +152,55 @@ ACCESS: dict[str, Access] = {
         data=lambda cast, hall: {"to_hall": cast.other_hall.code, "on": "2026-11-01"},
         json=True,
     ),
+    # --- rostering API: clerks see their hall's published rosters; managers edit their own hall ---
+    "api-shift-type-list": Access(every(200, anonymous=NO_TOKEN)),
+    "api-shift-type-detail": Access({**HALL_SEEN, "anonymous": (NO_TOKEN, NO_TOKEN)}, kwargs=shift_type_pk),
+    "api-roster-list": Access(every(200, anonymous=NO_TOKEN)),
+    "api-roster-detail": Access({**HALL_SEEN, "anonymous": (NO_TOKEN, NO_TOKEN)}, kwargs=published_roster_pk),
+    "api-roster-coverage": Access(
+        {**HALL_SEEN, "anonymous": (NO_TOKEN, NO_TOKEN)}, kwargs=published_roster_pk
+    ),
+    "api-roster-compare": Access(
+        # A clerk sees only published versions, so the superseded one compared with is unknown.
+        {**HALL_SEEN, "anonymous": (NO_TOKEN, NO_TOKEN), "clerk": (404, 404)},
+        kwargs=published_roster_pk,
+        query=compare_with_previous_version,
+    ),
+    "api-roster-generate": Access(
+        # The hall is named in the body; a hall outside the caller's scope reads as unknown (400).
+        every(
+            403,
+            anonymous=NO_TOKEN,
+            branch_manager=202,
+            hall_manager=202,
+            other_hall_manager=400,
+            admin_user=202,
+        ),
+        method="post",
+        data=lambda cast, hall: {
+            "hall": cast.hall.code,
+            "period_start": "2026-03-02",
+            "period_end": "2026-03-08",
+            "method": "rotation",
+            "rotation": {"kind": "rolling", "cycle": ["D", "D", "D", "D", "D", None, None]},
+        },
+        json=True,
+    ),
+    "api-roster-publish": Access(
+        {
+            **HALL_SEEN,
+            "anonymous": (NO_TOKEN, NO_TOKEN),
+            # The permission is checked before the object is looked up.
+            "inspector": (403, 403),
+            "clerk": (403, 403),
+            "hr_client": (403, 403),
+        },
+        kwargs=draft_roster_pk,
+        method="post",
+        json=True,
+    ),
+    "api-assignment-list": Access(every(200, anonymous=NO_TOKEN)),
+    "api-assignment-detail": Access({**HALL_SEEN, "anonymous": (NO_TOKEN, NO_TOKEN)}, kwargs=assignment_pk),
     "api-schema": Access(every(200)),
     "api-docs": Access(every(200)),
 }
@@ -185,6 +267,8 @@ def test_url_answers_each_role_as_the_table_says(name, role, world, client):
     for variant, hall, status in variants:
         kwargs = access.kwargs(world, hall) if access.kwargs else {}
         url = reverse(name, kwargs=kwargs)
+        if access.query:
+            url = f"{url}?{access.query(world, hall)}"
         response = request_as(client, world, role, access, url, hall)
         answers.append((variant, status, response.status_code))
         if status == LOGIN and response.status_code == 302 and name not in ("logout",):

@@ -12,7 +12,20 @@ from tests.halls.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 PROJECT_APPS = {"halls", "staffing"}
-READ_ONLY = {"auditevent", "staffposting", "regionevent", "hallevent", "staffevent"}
+READ_ONLY = {
+    "auditevent",
+    "staffposting",
+    "regionevent",
+    "hallevent",
+    "staffevent",
+    "roster",
+    "assignment",
+    "leave",
+    "staffrequest",
+    "loanrecord",
+    "trafficrecord",
+    "qualification",
+}
 
 
 def project_models():

@@ -1,0 +1,3 @@
+from tests.staffing.rostering.fixtures import english
+
+__all__ = ["english"]
