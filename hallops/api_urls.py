@@ -2,6 +2,7 @@
 
 from rest_framework.routers import DefaultRouter
 
+from complaints.api import ComplaintViewSet
 from halls.api import HallViewSet
 from staffing.api import StaffViewSet
 
@@ -9,5 +10,6 @@ router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 router.register("halls", HallViewSet, basename="api-hall")
 router.register("staff", StaffViewSet, basename="api-staff")
+router.register("complaints", ComplaintViewSet, basename="api-complaint")
 
 urlpatterns = router.urls

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "halls",
     "staffing",
     "assessment",
+    "complaints",
 ]
 
 MIDDLEWARE = [
@@ -174,6 +175,11 @@ CELERY_TASK_SOFT_TIME_LIMIT = 60 * 25
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # The beat schedule lives in code: each app adds its periodic duties here.
 CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE["complaints-check-deadlines"] = {
+    "task": "complaints.tasks.check_complaint_deadlines",
+    "schedule": 5 * 60,
+    "options": {"expires": 4 * 60},
+}
 
 # --- Mail ---------------------------------------------------------------------
 EMAIL_BACKEND = env.str("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
