@@ -55,17 +55,15 @@ from halls.permissions import ACTION_ROLES, has_permission, require_permission
 from halls.scoping import scope_for
 from staffing.models import Staff
 
-# The transitions the workflow allows; every other (from, to) pair is refused.
-TRANSITIONS: frozenset[tuple[str, str]] = frozenset(
-    {
-        (Status.RECEIVED, Status.ASSIGNED),
-        (Status.ASSIGNED, Status.IN_PROGRESS),
-        (Status.IN_PROGRESS, Status.REPLIED),
-        (Status.REPLIED, Status.CLOSED),
-        (Status.REPLIED, Status.IN_PROGRESS),
-        (Status.CLOSED, Status.IN_PROGRESS),
-    }
-)
+# The workflow: action -> (statuses it starts from, status it leads to). Anything else is refused;
+# start and reopen both lead to in_progress, so a transition is checked by action, not by target.
+WORKFLOW: dict[str, tuple[frozenset[str], str]] = {
+    "assign": (frozenset({Status.RECEIVED}), Status.ASSIGNED),
+    "start": (frozenset({Status.ASSIGNED}), Status.IN_PROGRESS),
+    "reply": (frozenset({Status.IN_PROGRESS}), Status.REPLIED),
+    "close": (frozenset({Status.REPLIED}), Status.CLOSED),
+    "reopen": (frozenset({Status.REPLIED, Status.CLOSED}), Status.IN_PROGRESS),
+}
 HAND_OVER_STATUSES = (Status.ASSIGNED, Status.IN_PROGRESS)
 
 # Used when no SlaPolicy row matches (the data migration seeds the same figures).
@@ -149,12 +147,15 @@ def _locked(complaint: Complaint, expected_version: int | None) -> Complaint:
     return locked
 
 
-def _check_transition(complaint: Complaint, to_status: str) -> None:
-    if (complaint.status, to_status) not in TRANSITIONS:
+def _check_transition(complaint: Complaint, action: str) -> str:
+    """The status `action` leads to; refuses the action from the complaint's current status."""
+    from_statuses, to_status = WORKFLOW[action]
+    if complaint.status not in from_statuses:
         raise TransitionNotAllowed(
             _("A complaint cannot go from “%(from)s” to “%(to)s”.")
             % {"from": Status(complaint.status).label, "to": Status(to_status).label}
         )
+    return to_status
 
 
 def _require_handling(actor, complaint: Complaint) -> None:
@@ -287,7 +288,7 @@ def assign_complaint(
     be able to handle complaints of the hall. The first receiver does not change."""
     complaint = _locked(complaint, expected_version)
     require_permission(actor, "complaint.assign", hall=complaint.hall)
-    _check_transition(complaint, Status.ASSIGNED)
+    _check_transition(complaint, "assign")
     _check_handler(handler, complaint.hall)
     complaint.status, complaint.current_handler = Status.ASSIGNED, handler
     _save(complaint, "status", "current_handler")
@@ -332,7 +333,7 @@ def start_handling(*, actor, complaint: Complaint, expected_version: int | None 
     """assigned → in_progress, by the current handler (or a manager)."""
     complaint = _locked(complaint, expected_version)
     _require_handling(actor, complaint)
-    _check_transition(complaint, Status.IN_PROGRESS)
+    _check_transition(complaint, "start")
     complaint.status = Status.IN_PROGRESS
     _save(complaint, "status")
     _event(
@@ -404,7 +405,7 @@ def reply_to_customer(
     met the deadline."""
     complaint = _locked(complaint, expected_version)
     _require_handling(actor, complaint)
-    _check_transition(complaint, Status.REPLIED)
+    _check_transition(complaint, "reply")
     if complaint.is_paused:
         raise ComplaintPaused(_("Resume the complaint before replying."))
     if not reply.strip():
@@ -446,7 +447,7 @@ def close_complaint(
     replied complaint closes), without a root cause or without a satisfaction."""
     complaint = _locked(complaint, expected_version)
     _require_handling(actor, complaint)
-    _check_transition(complaint, Status.CLOSED)
+    _check_transition(complaint, "close")
     if root_cause.strip():
         complaint.root_cause = root_cause.strip()
     if not complaint.root_cause:
@@ -484,7 +485,7 @@ def reopen_complaint(
     complaint's terms, and escalations start a new cycle. Refuses an empty reason."""
     complaint = _locked(complaint, expected_version)
     _require_handling(actor, complaint)
-    _check_transition(complaint, Status.IN_PROGRESS)
+    _check_transition(complaint, "reopen")
     if not reason.strip():
         raise ComplaintIncomplete(_("Say why the complaint is reopened."), field="reason")
     now = timezone.now()
