@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from complaints import sla
 from complaints.calendars import hall_calendar
@@ -63,6 +64,13 @@ WORKFLOW: dict[str, tuple[frozenset[str], str]] = {
     "reply": (frozenset({Status.IN_PROGRESS}), Status.REPLIED),
     "close": (frozenset({Status.REPLIED}), Status.CLOSED),
     "reopen": (frozenset({Status.REPLIED, Status.CLOSED}), Status.IN_PROGRESS),
+}
+REFUSALS = {
+    "assign": gettext_lazy("Only a received complaint can be assigned."),
+    "start": gettext_lazy("Only an assigned complaint can be started."),
+    "reply": gettext_lazy("Only a complaint in progress can be replied to."),
+    "close": gettext_lazy("Only a complaint replied to the customer can be closed."),
+    "reopen": gettext_lazy("Only a replied or closed complaint can be reopened."),
 }
 HAND_OVER_STATUSES = (Status.ASSIGNED, Status.IN_PROGRESS)
 
@@ -152,8 +160,8 @@ def _check_transition(complaint: Complaint, action: str) -> str:
     from_statuses, to_status = WORKFLOW[action]
     if complaint.status not in from_statuses:
         raise TransitionNotAllowed(
-            _("A complaint cannot go from “%(from)s” to “%(to)s”.")
-            % {"from": Status(complaint.status).label, "to": Status(to_status).label}
+            _("%(refusal)s This one is “%(status)s”.")
+            % {"refusal": REFUSALS[action], "status": Status(complaint.status).label}
         )
     return to_status
 

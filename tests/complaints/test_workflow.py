@@ -2,6 +2,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.utils import translation
 
 from complaints import services
 from complaints.exceptions import (
@@ -107,8 +108,9 @@ REFUSED = [
 @pytest.mark.parametrize(("status", "paused", "action"), REFUSED)
 def test_every_transition_outside_the_workflow_is_refused(cast, frozen, status, paused, action):
     complaint = _in_status(cast, status, paused=paused)
-    with pytest.raises((TransitionNotAllowed, ComplaintPaused)):
+    with pytest.raises((TransitionNotAllowed, ComplaintPaused)) as error:
         ACTIONS[action](complaint, cast)
+    assert error.value.message
     complaint.refresh_from_db()
     assert (complaint.status, complaint.version, complaint.paused_at is not None) == (status, 1, paused)
     assert not AuditEvent.objects.for_object(complaint).exists()
@@ -192,7 +194,7 @@ def test_a_stale_version_is_a_conflict_and_changes_nothing(in_progress, cast, fr
         services.hand_over_complaint(
             actor=cast.hall_manager, complaint=in_progress, to_handler=cast.hall_manager, expected_version=3
         )
-    assert "version 4" in error.value.message
+    assert "4" in error.value.message and "3" in error.value.message
     in_progress.refresh_from_db()
     assert (in_progress.current_handler, in_progress.version) == (cast.clerk, 4)
 
@@ -208,6 +210,14 @@ def test_pause_and_resume_move_the_deadline_by_the_time_waited(in_progress, cast
     event = c.events.get(kind="resumed")
     assert event.data["old_due_at"] == due.isoformat()
     assert datetime.fromisoformat(event.data["due_at"]) == due + timedelta(hours=30)
+
+
+@pytest.mark.django_db
+def test_a_refused_transition_says_what_is_allowed_and_where_the_complaint_stands(cast, frozen):
+    with translation.override("en"), pytest.raises(TransitionNotAllowed) as error:
+        services.close_complaint(actor=cast.clerk, complaint=_in_status(cast, "in_progress"), satisfaction="satisfied")
+    assert error.value.message == "Only a complaint replied to the customer can be closed. This one is “In progress”."
+    assert error.value.field == "status"
 
 
 @pytest.mark.django_db
