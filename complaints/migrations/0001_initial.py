@@ -11,320 +11,912 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('halls', '0002_idempotency_key'),
-        ('staffing', '0001_initial'),
+        ("halls", "0002_idempotency_key"),
+        ("staffing", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Complaint',
+            name="Complaint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=20, verbose_name='number')),
-                ('channel', models.CharField(choices=[('hall_counter', 'Hall counter'), ('hotline', 'Hotline'), ('online', 'Online'), ('regulator', 'Regulator (MIIT) complaint'), ('social_media', 'Social media')], max_length=20, verbose_name='channel')),
-                ('received_at', models.DateTimeField(verbose_name='received at')),
-                ('customer_name', models.CharField(max_length=60, verbose_name='customer name')),
-                ('customer_phone', models.CharField(max_length=20, verbose_name='customer phone')),
-                ('phone_hash', models.CharField(editable=False, max_length=64)),
-                ('category', models.CharField(choices=[('service_attitude', 'Service attitude'), ('handling_error', 'Business handling error'), ('billing', 'Billing'), ('network_quality', 'Network quality'), ('waiting_time', 'Waiting time'), ('other', 'Other')], max_length=20, verbose_name='category')),
-                ('severity', models.CharField(choices=[('normal', 'Normal'), ('sensitive', 'Sensitive'), ('major', 'Major')], default='normal', max_length=10, verbose_name='severity')),
-                ('status', models.CharField(choices=[('received', 'Received'), ('assigned', 'Assigned'), ('in_progress', 'In progress'), ('replied', 'Replied to customer'), ('closed', 'Closed')], default='received', max_length=12, verbose_name='status')),
-                ('subject', models.CharField(max_length=200, verbose_name='subject')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('sla_hours', models.PositiveSmallIntegerField(verbose_name='time limit (hours)')),
-                ('sla_business_hours', models.BooleanField(default=False, verbose_name='counted in business hours')),
-                ('due_soon_minutes', models.PositiveIntegerField(default=240)),
-                ('branch_escalation_minutes', models.PositiveIntegerField(default=0)),
-                ('due_at', models.DateTimeField(verbose_name='due at')),
-                ('sla_state', models.CharField(choices=[('on_track', 'On track'), ('due_soon', 'Due soon'), ('overdue', 'Overdue')], default='on_track', max_length=10, verbose_name='deadline state')),
-                ('paused_at', models.DateTimeField(blank=True, null=True, verbose_name='waiting on the customer since')),
-                ('reply', models.TextField(blank=True, verbose_name='reply to the customer')),
-                ('replied_at', models.DateTimeField(blank=True, null=True, verbose_name='replied at')),
-                ('met_deadline', models.BooleanField(blank=True, null=True, verbose_name='replied in time')),
-                ('root_cause', models.TextField(blank=True, verbose_name='root cause')),
-                ('satisfaction', models.CharField(blank=True, choices=[('satisfied', 'Satisfied'), ('basically_satisfied', 'Basically satisfied'), ('dissatisfied', 'Dissatisfied')], max_length=20, null=True, verbose_name='customer satisfaction')),
-                ('closed_at', models.DateTimeField(blank=True, null=True, verbose_name='closed at')),
-                ('reopen_count', models.PositiveSmallIntegerField(default=0, verbose_name='times reopened')),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('clerks', models.ManyToManyField(blank=True, related_name='complaints', to='staffing.staff', verbose_name='clerks involved')),
-                ('current_handler', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='complaints_handling', to=settings.AUTH_USER_MODEL, verbose_name='current handler')),
-                ('first_receiver', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='complaints_first_received', to=settings.AUTH_USER_MODEL, verbose_name='first receiver')),
-                ('hall', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='complaints', to='halls.hall', verbose_name='hall')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.CharField(max_length=20, verbose_name="number")),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("hall_counter", "Hall counter"),
+                            ("hotline", "Hotline"),
+                            ("online", "Online"),
+                            ("regulator", "Regulator (MIIT) complaint"),
+                            ("social_media", "Social media"),
+                        ],
+                        max_length=20,
+                        verbose_name="channel",
+                    ),
+                ),
+                ("received_at", models.DateTimeField(verbose_name="received at")),
+                ("customer_name", models.CharField(max_length=60, verbose_name="customer name")),
+                ("customer_phone", models.CharField(max_length=20, verbose_name="customer phone")),
+                ("phone_hash", models.CharField(editable=False, max_length=64)),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("service_attitude", "Service attitude"),
+                            ("handling_error", "Business handling error"),
+                            ("billing", "Billing"),
+                            ("network_quality", "Network quality"),
+                            ("waiting_time", "Waiting time"),
+                            ("other", "Other"),
+                        ],
+                        max_length=20,
+                        verbose_name="category",
+                    ),
+                ),
+                (
+                    "severity",
+                    models.CharField(
+                        choices=[("normal", "Normal"), ("sensitive", "Sensitive"), ("major", "Major")],
+                        default="normal",
+                        max_length=10,
+                        verbose_name="severity",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("received", "Received"),
+                            ("assigned", "Assigned"),
+                            ("in_progress", "In progress"),
+                            ("replied", "Replied to customer"),
+                            ("closed", "Closed"),
+                        ],
+                        default="received",
+                        max_length=12,
+                        verbose_name="status",
+                    ),
+                ),
+                ("subject", models.CharField(max_length=200, verbose_name="subject")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                ("sla_hours", models.PositiveSmallIntegerField(verbose_name="time limit (hours)")),
+                (
+                    "sla_business_hours",
+                    models.BooleanField(default=False, verbose_name="counted in business hours"),
+                ),
+                ("due_soon_minutes", models.PositiveIntegerField(default=240)),
+                ("branch_escalation_minutes", models.PositiveIntegerField(default=0)),
+                ("due_at", models.DateTimeField(verbose_name="due at")),
+                (
+                    "sla_state",
+                    models.CharField(
+                        choices=[("on_track", "On track"), ("due_soon", "Due soon"), ("overdue", "Overdue")],
+                        default="on_track",
+                        max_length=10,
+                        verbose_name="deadline state",
+                    ),
+                ),
+                (
+                    "paused_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="waiting on the customer since"),
+                ),
+                ("reply", models.TextField(blank=True, verbose_name="reply to the customer")),
+                ("replied_at", models.DateTimeField(blank=True, null=True, verbose_name="replied at")),
+                ("met_deadline", models.BooleanField(blank=True, null=True, verbose_name="replied in time")),
+                ("root_cause", models.TextField(blank=True, verbose_name="root cause")),
+                (
+                    "satisfaction",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("satisfied", "Satisfied"),
+                            ("basically_satisfied", "Basically satisfied"),
+                            ("dissatisfied", "Dissatisfied"),
+                        ],
+                        max_length=20,
+                        null=True,
+                        verbose_name="customer satisfaction",
+                    ),
+                ),
+                ("closed_at", models.DateTimeField(blank=True, null=True, verbose_name="closed at")),
+                ("reopen_count", models.PositiveSmallIntegerField(default=0, verbose_name="times reopened")),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "clerks",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="complaints",
+                        to="staffing.staff",
+                        verbose_name="clerks involved",
+                    ),
+                ),
+                (
+                    "current_handler",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="complaints_handling",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="current handler",
+                    ),
+                ),
+                (
+                    "first_receiver",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="complaints_first_received",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="first receiver",
+                    ),
+                ),
+                (
+                    "hall",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="complaints",
+                        to="halls.hall",
+                        verbose_name="hall",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'complaint',
-                'verbose_name_plural': 'complaints',
-                'ordering': ['-received_at', '-id'],
+                "verbose_name": "complaint",
+                "verbose_name_plural": "complaints",
+                "ordering": ["-received_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Accountability',
+            name="Accountability",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('finding', models.CharField(choices=[('at_fault', 'At fault'), ('not_at_fault', 'Not at fault'), ('shared', 'Shared responsibility')], max_length=15, verbose_name='finding')),
-                ('reason', models.TextField(verbose_name='reason')),
-                ('month', models.DateField(verbose_name='assessment month')),
-                ('decided_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='decided at')),
-                ('decided_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('complaint', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='accountability', to='complaints.complaint')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "finding",
+                    models.CharField(
+                        choices=[
+                            ("at_fault", "At fault"),
+                            ("not_at_fault", "Not at fault"),
+                            ("shared", "Shared responsibility"),
+                        ],
+                        max_length=15,
+                        verbose_name="finding",
+                    ),
+                ),
+                ("reason", models.TextField(verbose_name="reason")),
+                ("month", models.DateField(verbose_name="assessment month")),
+                (
+                    "decided_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="decided at"),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "complaint",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="accountability",
+                        to="complaints.complaint",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'accountability finding',
-                'verbose_name_plural': 'accountability findings',
+                "verbose_name": "accountability finding",
+                "verbose_name_plural": "accountability findings",
             },
         ),
         migrations.CreateModel(
-            name='ComplaintAttachment',
+            name="ComplaintAttachment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(max_length=200, upload_to=complaints.models.attachment_path, verbose_name='file')),
-                ('original_name', models.CharField(max_length=200, verbose_name='original name')),
-                ('content_type', models.CharField(max_length=100)),
-                ('size', models.PositiveIntegerField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('complaint', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='attachments', to='complaints.complaint')),
-                ('uploaded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "file",
+                    models.FileField(
+                        max_length=200, upload_to=complaints.models.attachment_path, verbose_name="file"
+                    ),
+                ),
+                ("original_name", models.CharField(max_length=200, verbose_name="original name")),
+                ("content_type", models.CharField(max_length=100)),
+                ("size", models.PositiveIntegerField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "complaint",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="attachments",
+                        to="complaints.complaint",
+                    ),
+                ),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'attachment',
-                'verbose_name_plural': 'attachments',
-                'ordering': ['created_at', 'id'],
+                "verbose_name": "attachment",
+                "verbose_name_plural": "attachments",
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='ComplaintEvent',
+            name="ComplaintEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('received', 'Received'), ('assigned', 'Assigned'), ('handed_over', 'Handed over'), ('started', 'Handling started'), ('paused', 'Waiting on the customer'), ('resumed', 'Resumed'), ('replied', 'Replied to customer'), ('closed', 'Closed'), ('reopened', 'Reopened'), ('note', 'Note'), ('attachment', 'Attachment added'), ('due_soon', 'Due soon'), ('overdue', 'Overdue'), ('escalated', 'Escalated'), ('accountability', 'Accountability decided')], max_length=20, verbose_name='kind')),
-                ('from_status', models.CharField(blank=True, choices=[('received', 'Received'), ('assigned', 'Assigned'), ('in_progress', 'In progress'), ('replied', 'Replied to customer'), ('closed', 'Closed')], max_length=12)),
-                ('to_status', models.CharField(blank=True, choices=[('received', 'Received'), ('assigned', 'Assigned'), ('in_progress', 'In progress'), ('replied', 'Replied to customer'), ('closed', 'Closed')], max_length=12)),
-                ('message', models.TextField(blank=True, verbose_name='message')),
-                ('data', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='when')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('complaint', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='events', to='complaints.complaint')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("received", "Received"),
+                            ("assigned", "Assigned"),
+                            ("handed_over", "Handed over"),
+                            ("started", "Handling started"),
+                            ("paused", "Waiting on the customer"),
+                            ("resumed", "Resumed"),
+                            ("replied", "Replied to customer"),
+                            ("closed", "Closed"),
+                            ("reopened", "Reopened"),
+                            ("note", "Note"),
+                            ("attachment", "Attachment added"),
+                            ("due_soon", "Due soon"),
+                            ("overdue", "Overdue"),
+                            ("escalated", "Escalated"),
+                            ("accountability", "Accountability decided"),
+                        ],
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "from_status",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("received", "Received"),
+                            ("assigned", "Assigned"),
+                            ("in_progress", "In progress"),
+                            ("replied", "Replied to customer"),
+                            ("closed", "Closed"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "to_status",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("received", "Received"),
+                            ("assigned", "Assigned"),
+                            ("in_progress", "In progress"),
+                            ("replied", "Replied to customer"),
+                            ("closed", "Closed"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("message", models.TextField(blank=True, verbose_name="message")),
+                ("data", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="when")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "complaint",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="events",
+                        to="complaints.complaint",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'complaint event',
-                'verbose_name_plural': 'complaint events',
-                'ordering': ['created_at', 'id'],
+                "verbose_name": "complaint event",
+                "verbose_name_plural": "complaint events",
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='ComplaintNumberCounter',
+            name="ComplaintNumberCounter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('period', models.CharField(max_length=6)),
-                ('last_value', models.PositiveIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("period", models.CharField(max_length=6)),
+                ("last_value", models.PositiveIntegerField(default=0)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('period',), name='complaint_number_counter_period_unique')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("period",), name="complaint_number_counter_period_unique")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Escalation',
+            name="Escalation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('due_soon', 'Due soon'), ('overdue', 'Overdue'), ('sensitive', 'Sensitive or major complaint')], max_length=10)),
-                ('level', models.PositiveSmallIntegerField(choices=[(0, 'Handler'), (1, 'Hall manager'), (2, 'Branch manager')])),
-                ('cycle', models.PositiveSmallIntegerField(default=0)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('complaint', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='escalations', to='complaints.complaint')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("due_soon", "Due soon"),
+                            ("overdue", "Overdue"),
+                            ("sensitive", "Sensitive or major complaint"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "level",
+                    models.PositiveSmallIntegerField(
+                        choices=[(0, "Handler"), (1, "Hall manager"), (2, "Branch manager")]
+                    ),
+                ),
+                ("cycle", models.PositiveSmallIntegerField(default=0)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "complaint",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="escalations",
+                        to="complaints.complaint",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'escalation',
-                'verbose_name_plural': 'escalations',
-                'ordering': ['created_at', 'id'],
+                "verbose_name": "escalation",
+                "verbose_name_plural": "escalations",
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Notification',
+            name="Notification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('body', models.TextField(blank=True, verbose_name='message')),
-                ('read_at', models.DateTimeField(blank=True, null=True, verbose_name='read at')),
-                ('emailed_at', models.DateTimeField(blank=True, null=True, verbose_name='emailed at')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('complaint', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='notifications', to='complaints.complaint')),
-                ('escalation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='notifications', to='complaints.escalation')),
-                ('recipient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                ("body", models.TextField(blank=True, verbose_name="message")),
+                ("read_at", models.DateTimeField(blank=True, null=True, verbose_name="read at")),
+                ("emailed_at", models.DateTimeField(blank=True, null=True, verbose_name="emailed at")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "complaint",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="notifications",
+                        to="complaints.complaint",
+                    ),
+                ),
+                (
+                    "escalation",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="notifications",
+                        to="complaints.escalation",
+                    ),
+                ),
+                (
+                    "recipient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notifications",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'notification',
-                'verbose_name_plural': 'notifications',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "notification",
+                "verbose_name_plural": "notifications",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='SlaPolicy',
+            name="SlaPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('severity', models.CharField(choices=[('normal', 'Normal'), ('sensitive', 'Sensitive'), ('major', 'Major')], max_length=10, verbose_name='severity')),
-                ('channel', models.CharField(blank=True, choices=[('hall_counter', 'Hall counter'), ('hotline', 'Hotline'), ('online', 'Online'), ('regulator', 'Regulator (MIIT) complaint'), ('social_media', 'Social media')], max_length=20, null=True, verbose_name='channel')),
-                ('resolve_hours', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(2000)], verbose_name='time limit (hours)')),
-                ('count_business_hours', models.BooleanField(default=False, help_text='Skips closed hours, statutory holidays and branch days off; make-up working days count.', verbose_name="count only the hall's business hours")),
-                ('due_soon_minutes', models.PositiveIntegerField(default=240, verbose_name='due soon when this many minutes remain')),
-                ('branch_escalation_minutes', models.PositiveIntegerField(default=0, verbose_name='escalate to the branch after this many minutes overdue')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "severity",
+                    models.CharField(
+                        choices=[("normal", "Normal"), ("sensitive", "Sensitive"), ("major", "Major")],
+                        max_length=10,
+                        verbose_name="severity",
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("hall_counter", "Hall counter"),
+                            ("hotline", "Hotline"),
+                            ("online", "Online"),
+                            ("regulator", "Regulator (MIIT) complaint"),
+                            ("social_media", "Social media"),
+                        ],
+                        max_length=20,
+                        null=True,
+                        verbose_name="channel",
+                    ),
+                ),
+                (
+                    "resolve_hours",
+                    models.PositiveSmallIntegerField(
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(2000),
+                        ],
+                        verbose_name="time limit (hours)",
+                    ),
+                ),
+                (
+                    "count_business_hours",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Skips closed hours, statutory holidays and branch days off; make-up working days count.",
+                        verbose_name="count only the hall's business hours",
+                    ),
+                ),
+                (
+                    "due_soon_minutes",
+                    models.PositiveIntegerField(
+                        default=240, verbose_name="due soon when this many minutes remain"
+                    ),
+                ),
+                (
+                    "branch_escalation_minutes",
+                    models.PositiveIntegerField(
+                        default=0, verbose_name="escalate to the branch after this many minutes overdue"
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name': 'SLA policy',
-                'verbose_name_plural': 'SLA policies',
-                'ordering': ['severity', 'channel'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('channel__isnull', False)), fields=('severity', 'channel'), name='sla_policy_one_per_severity_channel'), models.UniqueConstraint(condition=models.Q(('channel__isnull', True)), fields=('severity',), name='sla_policy_one_default_per_severity'), models.CheckConstraint(condition=models.Q(('resolve_hours__gte', 1)), name='sla_policy_hours_positive'), models.CheckConstraint(condition=models.Q(('severity__in', ['normal', 'sensitive', 'major'])), name='sla_policy_severity_valid'), models.CheckConstraint(condition=models.Q(('channel__in', ['hall_counter', 'hotline', 'online', 'regulator', 'social_media']), ('channel__isnull', True), _connector='OR'), name='sla_policy_channel_valid')],
+                "verbose_name": "SLA policy",
+                "verbose_name_plural": "SLA policies",
+                "ordering": ["severity", "channel"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("channel__isnull", False)),
+                        fields=("severity", "channel"),
+                        name="sla_policy_one_per_severity_channel",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("channel__isnull", True)),
+                        fields=("severity",),
+                        name="sla_policy_one_default_per_severity",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("resolve_hours__gte", 1)), name="sla_policy_hours_positive"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("severity__in", ["normal", "sensitive", "major"])),
+                        name="sla_policy_severity_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            (
+                                "channel__in",
+                                ["hall_counter", "hotline", "online", "regulator", "social_media"],
+                            ),
+                            ("channel__isnull", True),
+                            _connector="OR",
+                        ),
+                        name="sla_policy_channel_valid",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='AccountabilityShare',
+            name="AccountabilityShare",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('deduction', models.DecimalField(decimal_places=2, max_digits=5, validators=[django.core.validators.MinValueValidator(0.01), django.core.validators.MaxValueValidator(100)], verbose_name='deduction (points)')),
-                ('accountability', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='shares', to='complaints.accountability')),
-                ('staff', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='staffing.staff', verbose_name='clerk')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "deduction",
+                    models.DecimalField(
+                        decimal_places=2,
+                        max_digits=5,
+                        validators=[
+                            django.core.validators.MinValueValidator(0.01),
+                            django.core.validators.MaxValueValidator(100),
+                        ],
+                        verbose_name="deduction (points)",
+                    ),
+                ),
+                (
+                    "accountability",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="shares",
+                        to="complaints.accountability",
+                    ),
+                ),
+                (
+                    "staff",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="staffing.staff",
+                        verbose_name="clerk",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'responsible clerk',
-                'verbose_name_plural': 'responsible clerks',
-                'ordering': ['accountability', 'staff'],
-                'constraints': [models.UniqueConstraint(fields=('accountability', 'staff'), name='accountability_share_one_per_staff'), models.CheckConstraint(condition=models.Q(('deduction__gt', 0), ('deduction__lte', 100)), name='accountability_share_deduction_range')],
+                "verbose_name": "responsible clerk",
+                "verbose_name_plural": "responsible clerks",
+                "ordering": ["accountability", "staff"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("accountability", "staff"), name="accountability_share_one_per_staff"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("deduction__gt", 0), ("deduction__lte", 100)),
+                        name="accountability_share_deduction_range",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='BranchCalendarOverride',
+            name="BranchCalendarOverride",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date', models.DateField(verbose_name='date')),
-                ('is_working_day', models.BooleanField(verbose_name='working day')),
-                ('note', models.CharField(blank=True, max_length=200, verbose_name='note')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('branch', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='calendar_overrides', to='halls.region', verbose_name='branch')),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("date", models.DateField(verbose_name="date")),
+                ("is_working_day", models.BooleanField(verbose_name="working day")),
+                ("note", models.CharField(blank=True, max_length=200, verbose_name="note")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "branch",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="calendar_overrides",
+                        to="halls.region",
+                        verbose_name="branch",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'branch calendar day',
-                'verbose_name_plural': 'branch calendar days',
-                'ordering': ['branch', 'date'],
-                'constraints': [models.UniqueConstraint(fields=('branch', 'date'), name='branch_calendar_override_one_per_date')],
+                "verbose_name": "branch calendar day",
+                "verbose_name_plural": "branch calendar days",
+                "ordering": ["branch", "date"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("branch", "date"), name="branch_calendar_override_one_per_date"
+                    )
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='complaint',
-            index=models.Index(fields=['updated_at', 'id'], name='complaint_sync_cursor_idx'),
+            model_name="complaint",
+            index=models.Index(fields=["updated_at", "id"], name="complaint_sync_cursor_idx"),
         ),
         migrations.AddIndex(
-            model_name='complaint',
-            index=models.Index(fields=['hall', 'received_at'], name='complaint_hall_received_idx'),
+            model_name="complaint",
+            index=models.Index(fields=["hall", "received_at"], name="complaint_hall_received_idx"),
         ),
         migrations.AddIndex(
-            model_name='complaint',
-            index=models.Index(condition=models.Q(('status__in', ['received', 'assigned', 'in_progress'])), fields=['hall', 'due_at'], name='complaint_open_due_idx'),
+            model_name="complaint",
+            index=models.Index(
+                condition=models.Q(("status__in", ["received", "assigned", "in_progress"])),
+                fields=["hall", "due_at"],
+                name="complaint_open_due_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='complaint',
-            index=models.Index(condition=models.Q(('status__in', ['received', 'assigned', 'in_progress'])), fields=['current_handler', 'due_at'], name='complaint_open_handler_idx'),
+            model_name="complaint",
+            index=models.Index(
+                condition=models.Q(("status__in", ["received", "assigned", "in_progress"])),
+                fields=["current_handler", "due_at"],
+                name="complaint_open_handler_idx",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='complaint',
-            constraint=models.UniqueConstraint(fields=('number',), name='complaint_number_unique'),
+            model_name="complaint",
+            constraint=models.UniqueConstraint(fields=("number",), name="complaint_number_unique"),
         ),
         migrations.AddConstraint(
-            model_name='complaint',
-            constraint=models.CheckConstraint(condition=models.Q(('channel__in', ['hall_counter', 'hotline', 'online', 'regulator', 'social_media'])), name='complaint_channel_valid'),
+            model_name="complaint",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("channel__in", ["hall_counter", "hotline", "online", "regulator", "social_media"])
+                ),
+                name="complaint_channel_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='complaint',
-            constraint=models.CheckConstraint(condition=models.Q(('category__in', ['service_attitude', 'handling_error', 'billing', 'network_quality', 'waiting_time', 'other'])), name='complaint_category_valid'),
+            model_name="complaint",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "category__in",
+                        [
+                            "service_attitude",
+                            "handling_error",
+                            "billing",
+                            "network_quality",
+                            "waiting_time",
+                            "other",
+                        ],
+                    )
+                ),
+                name="complaint_category_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='complaint',
-            constraint=models.CheckConstraint(condition=models.Q(('severity__in', ['normal', 'sensitive', 'major'])), name='complaint_severity_valid'),
+            model_name="complaint",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("severity__in", ["normal", "sensitive", "major"])),
+                name="complaint_severity_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='complaint',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['received', 'assigned', 'in_progress', 'replied', 'closed'])), name='complaint_status_valid'),
+            model_name="complaint",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("status__in", ["received", "assigned", "in_progress", "replied", "closed"])
+                ),
+                name="complaint_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='complaint',
-            constraint=models.CheckConstraint(condition=models.Q(('sla_state__in', ['on_track', 'due_soon', 'overdue'])), name='complaint_sla_state_valid'),
+            model_name="complaint",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("sla_state__in", ["on_track", "due_soon", "overdue"])),
+                name="complaint_sla_state_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='complaint',
-            constraint=models.CheckConstraint(condition=models.Q(('satisfaction__in', ['satisfied', 'basically_satisfied', 'dissatisfied']), ('satisfaction__isnull', True), _connector='OR'), name='complaint_satisfaction_valid'),
+            model_name="complaint",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("satisfaction__in", ["satisfied", "basically_satisfied", "dissatisfied"]),
+                    ("satisfaction__isnull", True),
+                    _connector="OR",
+                ),
+                name="complaint_satisfaction_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='complaint',
-            constraint=models.CheckConstraint(condition=models.Q(('status', 'received'), ('current_handler__isnull', False), _connector='OR'), name='complaint_assigned_has_handler'),
+            model_name="complaint",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("status", "received"), ("current_handler__isnull", False), _connector="OR"
+                ),
+                name="complaint_assigned_has_handler",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='complaint',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status__in', ['replied', 'closed']), _negated=True), models.Q(models.Q(('reply', ''), _negated=True), ('replied_at__isnull', False)), _connector='OR'), name='complaint_replied_has_reply'),
+            model_name="complaint",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status__in", ["replied", "closed"]), _negated=True),
+                    models.Q(models.Q(("reply", ""), _negated=True), ("replied_at__isnull", False)),
+                    _connector="OR",
+                ),
+                name="complaint_replied_has_reply",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='complaint',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'closed'), _negated=True), models.Q(models.Q(('root_cause', ''), _negated=True), ('satisfaction__isnull', False), ('closed_at__isnull', False)), _connector='OR'), name='complaint_closed_has_root_cause_and_satisfaction'),
+            model_name="complaint",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "closed"), _negated=True),
+                    models.Q(
+                        models.Q(("root_cause", ""), _negated=True),
+                        ("satisfaction__isnull", False),
+                        ("closed_at__isnull", False),
+                    ),
+                    _connector="OR",
+                ),
+                name="complaint_closed_has_root_cause_and_satisfaction",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='complaint',
-            constraint=models.CheckConstraint(condition=models.Q(('paused_at__isnull', True), ('status', 'in_progress'), _connector='OR'), name='complaint_paused_only_in_progress'),
+            model_name="complaint",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("paused_at__isnull", True), ("status", "in_progress"), _connector="OR"),
+                name="complaint_paused_only_in_progress",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='complaint',
-            constraint=models.CheckConstraint(condition=models.Q(('version__gte', 1)), name='complaint_version_positive'),
+            model_name="complaint",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("version__gte", 1)), name="complaint_version_positive"
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='complaint',
-            trigger=pgtrigger.compiler.Trigger(name='touch_updated_at', sql=pgtrigger.compiler.UpsertTriggerSql(func='NEW.updated_at = clock_timestamp(); RETURN NEW;', hash='4eb9ef6c37177c068bebd421cda80277408b1d56', operation='UPDATE', pgid='pgtrigger_touch_updated_at_78c36', table='complaints_complaint', when='BEFORE')),
+            model_name="complaint",
+            trigger=pgtrigger.compiler.Trigger(
+                name="touch_updated_at",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="NEW.updated_at = clock_timestamp(); RETURN NEW;",
+                    hash="4eb9ef6c37177c068bebd421cda80277408b1d56",
+                    operation="UPDATE",
+                    pgid="pgtrigger_touch_updated_at_78c36",
+                    table="complaints_complaint",
+                    when="BEFORE",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='complaint',
-            trigger=pgtrigger.compiler.Trigger(name='complaint_first_receiver_read_only', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD."first_receiver_id" IS DISTINCT FROM (NEW."first_receiver_id") OR OLD."number" IS DISTINCT FROM (NEW."number") OR OLD."received_at" IS DISTINCT FROM (NEW."received_at"))', func="RAISE EXCEPTION 'pgtrigger: Cannot update rows from % table', TG_TABLE_NAME;", hash='9423f1d5eaaec2115ad8360f47143048601a7d7f', operation='UPDATE', pgid='pgtrigger_complaint_first_receiver_read_only_05799', table='complaints_complaint', when='BEFORE')),
+            model_name="complaint",
+            trigger=pgtrigger.compiler.Trigger(
+                name="complaint_first_receiver_read_only",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition='WHEN (OLD."first_receiver_id" IS DISTINCT FROM (NEW."first_receiver_id") OR OLD."number" IS DISTINCT FROM (NEW."number") OR OLD."received_at" IS DISTINCT FROM (NEW."received_at"))',
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot update rows from % table', TG_TABLE_NAME;",
+                    hash="9423f1d5eaaec2115ad8360f47143048601a7d7f",
+                    operation="UPDATE",
+                    pgid="pgtrigger_complaint_first_receiver_read_only_05799",
+                    table="complaints_complaint",
+                    when="BEFORE",
+                ),
+            ),
         ),
         migrations.AddConstraint(
-            model_name='accountability',
-            constraint=models.CheckConstraint(condition=models.Q(('finding__in', ['at_fault', 'not_at_fault', 'shared'])), name='accountability_finding_valid'),
+            model_name="accountability",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("finding__in", ["at_fault", "not_at_fault", "shared"])),
+                name="accountability_finding_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='accountability',
-            constraint=models.CheckConstraint(condition=models.Q(('reason', ''), _negated=True), name='accountability_has_reason'),
+            model_name="accountability",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("reason", ""), _negated=True), name="accountability_has_reason"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='complaintattachment',
-            constraint=models.CheckConstraint(condition=models.Q(('size__gt', 0)), name='complaint_attachment_not_empty'),
+            model_name="complaintattachment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("size__gt", 0)), name="complaint_attachment_not_empty"
+            ),
         ),
         migrations.AddIndex(
-            model_name='complaintevent',
-            index=models.Index(fields=['complaint', 'created_at'], name='complaint_event_timeline_idx'),
+            model_name="complaintevent",
+            index=models.Index(fields=["complaint", "created_at"], name="complaint_event_timeline_idx"),
         ),
         migrations.AddConstraint(
-            model_name='complaintevent',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['received', 'assigned', 'handed_over', 'started', 'paused', 'resumed', 'replied', 'closed', 'reopened', 'note', 'attachment', 'due_soon', 'overdue', 'escalated', 'accountability'])), name='complaint_event_kind_valid'),
+            model_name="complaintevent",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "kind__in",
+                        [
+                            "received",
+                            "assigned",
+                            "handed_over",
+                            "started",
+                            "paused",
+                            "resumed",
+                            "replied",
+                            "closed",
+                            "reopened",
+                            "note",
+                            "attachment",
+                            "due_soon",
+                            "overdue",
+                            "escalated",
+                            "accountability",
+                        ],
+                    )
+                ),
+                name="complaint_event_kind_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='escalation',
-            constraint=models.UniqueConstraint(fields=('complaint', 'kind', 'level', 'cycle'), name='escalation_once_per_kind_level_cycle'),
+            model_name="escalation",
+            constraint=models.UniqueConstraint(
+                fields=("complaint", "kind", "level", "cycle"), name="escalation_once_per_kind_level_cycle"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='escalation',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['due_soon', 'overdue', 'sensitive'])), name='escalation_kind_valid'),
+            model_name="escalation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("kind__in", ["due_soon", "overdue", "sensitive"])),
+                name="escalation_kind_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='escalation',
-            constraint=models.CheckConstraint(condition=models.Q(('level__lte', 2)), name='escalation_level_valid'),
+            model_name="escalation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("level__lte", 2)), name="escalation_level_valid"
+            ),
         ),
         migrations.AddIndex(
-            model_name='notification',
-            index=models.Index(condition=models.Q(('read_at__isnull', True)), fields=['recipient', '-created_at'], name='notification_unread_idx'),
+            model_name="notification",
+            index=models.Index(
+                condition=models.Q(("read_at__isnull", True)),
+                fields=["recipient", "-created_at"],
+                name="notification_unread_idx",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='notification',
-            constraint=models.UniqueConstraint(condition=models.Q(('escalation__isnull', False)), fields=('escalation', 'recipient'), name='notification_once_per_escalation_recipient'),
+            model_name="notification",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("escalation__isnull", False)),
+                fields=("escalation", "recipient"),
+                name="notification_once_per_escalation_recipient",
+            ),
         ),
     ]

@@ -20,7 +20,9 @@ def frozen():
 
 @pytest.fixture
 def second_clerk(hall):
-    return StaffFactory(hall=hall, user=UserFactory(username="second-clerk"), name="赵营业员", employee_no="C0002")
+    return StaffFactory(
+        hall=hall, user=UserFactory(username="second-clerk"), name="赵营业员", employee_no="C0002"
+    )
 
 
 @pytest.fixture

@@ -14,11 +14,15 @@ from tests.staffing.factories import StaffFactory
 @pytest.fixture
 def replied(in_progress, cast, second_clerk):
     in_progress.clerks.add(second_clerk)
-    return services.reply_to_customer(actor=cast.clerk, complaint=in_progress, reply="已致歉", root_cause="用语不当")
+    return services.reply_to_customer(
+        actor=cast.clerk, complaint=in_progress, reply="已致歉", root_cause="用语不当"
+    )
 
 
 @pytest.mark.django_db
-def test_an_at_fault_finding_becomes_one_score_fact_per_responsible_clerk(replied, cast, clerk_staff, second_clerk):
+def test_an_at_fault_finding_becomes_one_score_fact_per_responsible_clerk(
+    replied, cast, clerk_staff, second_clerk
+):
     finding = services.record_accountability(
         actor=cast.hall_manager,
         complaint=replied,
@@ -29,10 +33,15 @@ def test_an_at_fault_finding_becomes_one_score_fact_per_responsible_clerk(replie
     assert finding.month == date(2026, 11, 1) and finding.decided_by == cast.hall_manager
     facts = score_facts_for_accountability(finding)
     assert [(f["staff_id"], f["points"], f["deduction"]) for f in facts] == sorted(
-        [(clerk_staff.pk, Decimal("-3.00"), Decimal("3.00")), (second_clerk.pk, Decimal("-1.50"), Decimal("1.50"))]
+        [
+            (clerk_staff.pk, Decimal("-3.00"), Decimal("3.00")),
+            (second_clerk.pk, Decimal("-1.50"), Decimal("1.50")),
+        ]
     )
     fact = facts[0]
-    assert {k: fact[k] for k in ("hall_id", "month", "source", "indicator_code", "evidence_type", "evidence_id")} == {
+    assert {
+        k: fact[k] for k in ("hall_id", "month", "source", "indicator_code", "evidence_type", "evidence_id")
+    } == {
         "hall_id": cast.hall.pk,
         "month": date(2026, 11, 1),
         "source": "complaint",
@@ -50,7 +59,11 @@ def test_an_at_fault_finding_becomes_one_score_fact_per_responsible_clerk(replie
 @pytest.mark.django_db
 def test_a_not_at_fault_finding_gives_no_score_facts(replied, cast):
     finding = services.record_accountability(
-        actor=cast.branch_manager, complaint=replied, finding="not_at_fault", reason="网络故障，非营业员责任", shares=[]
+        actor=cast.branch_manager,
+        complaint=replied,
+        finding="not_at_fault",
+        reason="网络故障，非营业员责任",
+        shares=[],
     )
     assert score_facts_for_accountability(finding) == []
 
@@ -86,7 +99,9 @@ def test_invalid_findings_are_refused(replied, cast, clerk_staff, finding, share
     people = {"clerk": clerk_staff, "stranger": stranger}
     pairs = [(people[s.split(":")[0]], Decimal(s.split(":")[1])) for s in shares]
     with pytest.raises(AccountabilityInvalid) as error:
-        services.record_accountability(actor=cast.hall_manager, complaint=replied, finding=finding, reason="r", shares=pairs)
+        services.record_accountability(
+            actor=cast.hall_manager, complaint=replied, finding=finding, reason="r", shares=pairs
+        )
     assert error.value.field == field
 
 
@@ -94,7 +109,11 @@ def test_invalid_findings_are_refused(replied, cast, clerk_staff, finding, share
 def test_a_finding_is_decided_once_after_the_reply_and_by_a_manager(in_progress, cast, clerk_staff):
     with pytest.raises(TransitionNotAllowed):
         services.record_accountability(
-            actor=cast.hall_manager, complaint=in_progress, finding="at_fault", reason="r", shares=[(clerk_staff, 1)]
+            actor=cast.hall_manager,
+            complaint=in_progress,
+            finding="at_fault",
+            reason="r",
+            shares=[(clerk_staff, 1)],
         )
     replied = services.reply_to_customer(actor=cast.clerk, complaint=in_progress, reply="好", root_cause="因")
     for outsider in (cast.clerk, cast.inspector, cast.other_hall_manager):

@@ -38,7 +38,9 @@ def post(api, token, payload, key):
 
 
 @pytest.mark.django_db
-def test_a_hotline_system_creates_a_complaint_with_an_idempotency_key(cast, clerk_staff, hotline, api, frozen):
+def test_a_hotline_system_creates_a_complaint_with_an_idempotency_key(
+    cast, clerk_staff, hotline, api, frozen
+):
     response = post(api, hotline.raw_token, PAYLOAD, "call-0001")
     assert response.status_code == 201, response.json()
     body = response.json()
@@ -68,7 +70,9 @@ def test_a_retried_create_with_the_same_key_makes_no_duplicate_and_replays_the_r
 @pytest.mark.django_db
 def test_a_key_still_in_flight_answers_409(cast, clerk_staff, hotline, api, frozen):
     post(api, hotline.raw_token, PAYLOAD, "call-0003")
-    IdempotencyKey.objects.filter(key="call-0003").update(status="in_flight", response_status=None, locked_at=timezone.now())
+    IdempotencyKey.objects.filter(key="call-0003").update(
+        status="in_flight", response_status=None, locked_at=timezone.now()
+    )
     response = post(api, hotline.raw_token, PAYLOAD, "call-0003")
     assert response.status_code == 409
     assert "Idempotency-Key" in response.json()["detail"]
@@ -140,15 +144,30 @@ def test_a_stale_version_in_the_api_answers_409_with_the_current_version(in_prog
 def test_workflow_actions_through_the_api(received, cast, api, frozen):
     client = api.as_user(cast.hall_manager)
     url = f"/api/v1/complaints/{received.pk}/"
-    assert client.post(url + "assign/", {"version": 1, "handler": "clerk"}, format="json").json()["status"] == "assigned"
+    assert (
+        client.post(url + "assign/", {"version": 1, "handler": "clerk"}, format="json").json()["status"]
+        == "assigned"
+    )
     clerk = api.as_user(cast.clerk)
     assert clerk.post(url + "start/", {"version": 2}, format="json").json()["status"] == "in_progress"
     refused = clerk.post(url + "close/", {"version": 3, "satisfaction": "satisfied"}, format="json")
     assert refused.status_code == 400 and "status" in refused.json()["errors"]
-    replied = clerk.post(url + "reply/", {"version": 3, "reply": "已致歉", "root_cause": "用语不当"}, format="json")
+    replied = clerk.post(
+        url + "reply/", {"version": 3, "reply": "已致歉", "root_cause": "用语不当"}, format="json"
+    )
     assert replied.json()["status"] == "replied"
-    assert clerk.post(url + "close/", {"version": 4, "satisfaction": "satisfied"}, format="json").json()["status"] == "closed"
-    assert clerk.post(url + "reopen/", {"version": 5, "reason": "客户再次来电"}, format="json").json()["reopen_count"] == 1
+    assert (
+        clerk.post(url + "close/", {"version": 4, "satisfaction": "satisfied"}, format="json").json()[
+            "status"
+        ]
+        == "closed"
+    )
+    assert (
+        clerk.post(url + "reopen/", {"version": 5, "reason": "客户再次来电"}, format="json").json()[
+            "reopen_count"
+        ]
+        == 1
+    )
 
 
 @pytest.mark.django_db
@@ -162,7 +181,9 @@ def test_the_inspector_cannot_act_through_the_api(in_progress, cast, api, frozen
 @pytest.mark.django_db
 def test_list_filters_by_hall_status_severity_channel_overdue_and_updated_since(cast, api, frozen):
     now = timezone.now()
-    late = ComplaintFactory(hall=cast.hall, severity="major", channel="regulator", due_at=now - timedelta(hours=1))
+    late = ComplaintFactory(
+        hall=cast.hall, severity="major", channel="regulator", due_at=now - timedelta(hours=1)
+    )
     ComplaintFactory(hall=cast.hall, severity="normal", channel="hotline")
     ComplaintFactory(hall=cast.other_hall, severity="normal", channel="online")
     ComplaintFactory(hall=cast.foreign_hall)
@@ -173,10 +194,14 @@ def test_list_filters_by_hall_status_severity_channel_overdue_and_updated_since(
 
     assert len(numbers("")) == 3
     assert len(numbers("hall=H001")) == 2
-    assert numbers("severity=major") == numbers("channel=regulator") == numbers("overdue=true") == [late.number]
+    assert (
+        numbers("severity=major") == numbers("channel=regulator") == numbers("overdue=true") == [late.number]
+    )
     assert len(numbers("overdue=false")) == 2
     assert len(numbers("status=received&channel=online")) == 1
-    assert numbers(f"updated_since={(timezone.now() + timedelta(days=1)).isoformat().replace('+', '%2B')}") == []
+    assert (
+        numbers(f"updated_since={(timezone.now() + timedelta(days=1)).isoformat().replace('+', '%2B')}") == []
+    )
 
 
 @pytest.mark.django_db
@@ -198,7 +223,9 @@ def test_the_list_costs_the_same_queries_at_n_and_3n_rows(cast, api, frozen):
 
 
 @pytest.mark.django_db
-def test_create_then_workflow_keeps_the_first_receiver_the_api_client(cast, clerk_staff, hotline, api, frozen):
+def test_create_then_workflow_keeps_the_first_receiver_the_api_client(
+    cast, clerk_staff, hotline, api, frozen
+):
     body = post(api, hotline.raw_token, PAYLOAD, "call-0007").json()
     complaint = Complaint.objects.get(pk=body["id"])
     services.assign_complaint(actor=cast.hall_manager, complaint=complaint, handler=cast.clerk)

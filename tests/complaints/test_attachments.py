@@ -24,7 +24,11 @@ def test_an_attachment_is_stored_under_a_server_made_name(received, cast, media)
     attachment = services.attach_complaint_file(actor=cast.clerk, complaint=received, upload=upload)
     assert re.fullmatch(r"complaints/2026/11/[0-9a-f]{32}\.png", attachment.file.name)
     assert (media / attachment.file.name).read_bytes() == PNG
-    assert (attachment.original_name, attachment.content_type, attachment.size) == ("收据 照片.PNG", "image/png", len(PNG))
+    assert (attachment.original_name, attachment.content_type, attachment.size) == (
+        "收据 照片.PNG",
+        "image/png",
+        len(PNG),
+    )
     assert received.events.get(kind="attachment").data == {"attachment": attachment.pk, "size": len(PNG)}
     assert AuditEvent.objects.filter(action="complaints.complaint.attachment_added").count() == 1
 

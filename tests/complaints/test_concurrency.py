@@ -39,7 +39,10 @@ def test_two_hand_overs_from_the_same_version_one_wins_and_the_other_is_a_confli
     version = in_progress.version
     results = run_together(
         lambda: services.hand_over_complaint(
-            actor=cast.hall_manager, complaint=in_progress, to_handler=second_clerk.user, expected_version=version
+            actor=cast.hall_manager,
+            complaint=in_progress,
+            to_handler=second_clerk.user,
+            expected_version=version,
         ),
         lambda: services.hand_over_complaint(
             actor=cast.clerk, complaint=in_progress, to_handler=cast.hall_manager, expected_version=version
@@ -59,8 +62,12 @@ def test_two_unversioned_actions_at_once_both_land_and_neither_is_lost(in_progre
     """Each service re-reads the row under a lock, so the second writer builds on the first."""
     version = in_progress.version
     results = run_together(
-        lambda: services.pause_complaint(actor=cast.hall_manager, complaint=in_progress, reason="等客户提供账单"),
-        lambda: services.hand_over_complaint(actor=cast.clerk, complaint=in_progress, to_handler=second_clerk.user),
+        lambda: services.pause_complaint(
+            actor=cast.hall_manager, complaint=in_progress, reason="等客户提供账单"
+        ),
+        lambda: services.hand_over_complaint(
+            actor=cast.clerk, complaint=in_progress, to_handler=second_clerk.user
+        ),
     )
     assert all(isinstance(r, Complaint) for r in results), results
     stored = Complaint.objects.get(pk=in_progress.pk)
@@ -86,10 +93,14 @@ def test_concurrent_intakes_get_distinct_consecutive_numbers(cast, frozen):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_check_made_before_a_concurrent_hand_over_is_made_again_under_the_lock(in_progress, cast, second_clerk):
+def test_a_check_made_before_a_concurrent_hand_over_is_made_again_under_the_lock(
+    in_progress, cast, second_clerk
+):
     """The clerk hands over while also trying to pause: whichever runs second sees the other's write."""
     results = run_together(
-        lambda: services.hand_over_complaint(actor=cast.clerk, complaint=in_progress, to_handler=second_clerk.user),
+        lambda: services.hand_over_complaint(
+            actor=cast.clerk, complaint=in_progress, to_handler=second_clerk.user
+        ),
         lambda: services.pause_complaint(actor=cast.clerk, complaint=in_progress, reason="等客户提供账单"),
     )
     stored = Complaint.objects.get(pk=in_progress.pk)

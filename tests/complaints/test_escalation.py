@@ -14,7 +14,9 @@ from tests.complaints.factories import ComplaintFactory
 
 
 def notifications():
-    return sorted(Notification.objects.values_list("recipient__username", "escalation__kind", "escalation__level"))
+    return sorted(
+        Notification.objects.values_list("recipient__username", "escalation__kind", "escalation__level")
+    )
 
 
 @pytest.mark.django_db
@@ -82,7 +84,11 @@ def test_the_deadline_job_marks_escalates_and_notifies_once_however_often_it_run
         "clerk@example.com",
         "hall-manager@example.com",
     ]
-    kinds = list(in_progress.events.filter(kind__in=["due_soon", "overdue", "escalated"]).values_list("kind", flat=True))
+    kinds = list(
+        in_progress.events.filter(kind__in=["due_soon", "overdue", "escalated"]).values_list(
+            "kind", flat=True
+        )
+    )
     assert kinds == ["due_soon", "escalated", "overdue", "escalated", "escalated"]
     assert AuditEvent.objects.filter(action="complaints.complaint.escalated").count() == 3
 
@@ -97,12 +103,16 @@ def test_the_beat_task_run_twice_sends_nothing_twice(cast, frozen, django_captur
     first = notifications()
     with django_capture_on_commit_callbacks(execute=True):
         check_complaint_deadlines()
-    assert notifications() == first == [
-        ("branch-manager", "overdue", 2),
-        ("branch-manager", "sensitive", 2),
-        ("hall-manager", "sensitive", 1),
-        ("other-hall-manager", "overdue", 1),
-    ]
+    assert (
+        notifications()
+        == first
+        == [
+            ("branch-manager", "overdue", 2),
+            ("branch-manager", "sensitive", 2),
+            ("hall-manager", "sensitive", 1),
+            ("other-hall-manager", "overdue", 1),
+        ]
+    )
     assert len(mail.outbox) == 4
     assert Escalation.objects.count() == 4
 
@@ -117,7 +127,11 @@ def test_an_unassigned_complaint_due_soon_reminds_the_hall_manager(cast, frozen)
 @pytest.mark.django_db
 def test_paused_and_replied_complaints_are_not_escalated(cast, frozen):
     ComplaintFactory(
-        hall=cast.hall, status="in_progress", current_handler=cast.clerk, paused_at=NOW, due_at=NOW - timedelta(hours=1)
+        hall=cast.hall,
+        status="in_progress",
+        current_handler=cast.clerk,
+        paused_at=NOW,
+        due_at=NOW - timedelta(hours=1),
     )
     ComplaintFactory(
         hall=cast.hall,

@@ -16,7 +16,7 @@ def hostile(cast):
     return ComplaintFactory(
         hall=cast.hall,
         received_at=datetime(2026, 11, 10, 9, 0, tzinfo=SHANGHAI),
-        customer_name="=HYPERLINK(\"http://evil\")",
+        customer_name='=HYPERLINK("http://evil")',
         subject="@SUM(A1:A9)",
         root_cause="-1+cmd",
     )

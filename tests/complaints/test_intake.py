@@ -9,22 +9,22 @@ from complaints.exceptions import ClerkNotInHall
 from complaints.masking import phone_hash
 from complaints.models import Complaint, ComplaintEvent, SlaPolicy
 from complaints.sla import SHANGHAI
-from halls.models import AuditEvent, OpeningHours
 from halls.exceptions import DomainError
+from halls.models import AuditEvent, OpeningHours
 from tests.complaints.conftest import NOW
 from tests.staffing.factories import StaffFactory
 
 
 def intake(actor, hall, **overrides):
-    values = dict(
-        actor=actor,
-        hall=hall,
-        channel="hotline",
-        customer_name="李四",
-        customer_phone="+86 139-0000-1111",
-        category="billing",
-        subject="话费多扣",
-    )
+    values = {
+        "actor": actor,
+        "hall": hall,
+        "channel": "hotline",
+        "customer_name": "李四",
+        "customer_phone": "+86 139-0000-1111",
+        "category": "billing",
+        "subject": "话费多扣",
+    }
     values.update(overrides)
     return services.create_complaint(**values)
 
@@ -56,7 +56,12 @@ def test_intake_writes_the_first_timeline_event_and_an_audit_row(cast, frozen):
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("severity", "channel", "hours"),
-    [("normal", "hotline", 72), ("sensitive", "online", 48), ("major", "hall_counter", 24), ("normal", "regulator", 24)],
+    [
+        ("normal", "hotline", 72),
+        ("sensitive", "online", 48),
+        ("major", "hall_counter", 24),
+        ("normal", "regulator", 24),
+    ],
 )
 def test_deadlines_come_from_the_policy_table_by_severity_and_channel(cast, frozen, severity, channel, hours):
     complaint = intake(cast.clerk, cast.hall, severity=severity, channel=channel)
@@ -79,7 +84,10 @@ def test_a_business_hours_policy_counts_the_halls_opening_hours_and_branch_days(
     for weekday in range(5):
         OpeningHours.objects.create(hall=cast.hall, weekday=weekday, opens_at=time(9), closes_at=time(17))
     services.set_branch_calendar_day(
-        actor=cast.branch_manager, branch=cast.hall.region.parent, day=datetime(2026, 11, 27).date(), is_working_day=False
+        actor=cast.branch_manager,
+        branch=cast.hall.region.parent,
+        day=datetime(2026, 11, 27).date(),
+        is_working_day=False,
     )
     complaint = intake(cast.clerk, cast.hall)
     # Wed 10–17 (7 h), Thu 9–17 (8 h), Fri is the branch's day off, Mon 9–10 (1 h).
@@ -102,7 +110,11 @@ def test_only_a_branch_manager_of_the_branch_sets_its_calendar_days(cast, frozen
             is_working_day=False,
         )
     override = services.set_branch_calendar_day(
-        actor=cast.branch_manager, branch=branch, day=datetime(2026, 12, 1).date(), is_working_day=False, note="台风"
+        actor=cast.branch_manager,
+        branch=branch,
+        day=datetime(2026, 12, 1).date(),
+        is_working_day=False,
+        note="台风",
     )
     assert AuditEvent.objects.for_object(override).get().action == "complaints.calendar_day.set"
 
@@ -120,7 +132,11 @@ def test_intake_refuses_clerks_of_another_hall_and_a_future_time(cast, frozen):
 
 @pytest.mark.django_db
 def test_intake_in_a_hall_outside_ones_roles_is_forbidden(cast, frozen):
-    for actor, hall in [(cast.other_hall_manager, cast.hall), (cast.clerk, cast.other_hall), (cast.inspector, cast.hall)]:
+    for actor, hall in [
+        (cast.other_hall_manager, cast.hall),
+        (cast.clerk, cast.other_hall),
+        (cast.inspector, cast.hall),
+    ]:
         with pytest.raises(PermissionDenied):
             intake(actor, hall)
 
@@ -148,7 +164,10 @@ def test_the_database_refuses_a_closed_complaint_without_reply_or_root_cause(cas
         Complaint.objects.filter(pk=complaint.pk).update(status="assigned")
     with pytest.raises(IntegrityError, match="complaint_replied_has_reply"), transaction.atomic():
         Complaint.objects.filter(pk=complaint.pk).update(status="replied", current_handler=cast.clerk)
-    with pytest.raises(IntegrityError, match="complaint_closed_has_root_cause_and_satisfaction"), transaction.atomic():
+    with (
+        pytest.raises(IntegrityError, match="complaint_closed_has_root_cause_and_satisfaction"),
+        transaction.atomic(),
+    ):
         Complaint.objects.filter(pk=complaint.pk).update(
             status="closed", current_handler=cast.clerk, reply="已退费", replied_at=NOW
         )

