@@ -157,6 +157,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {"ComplaintStatusEnum": "complaints.models.Status", "StaffStatusEnum": "staffing.models.Staff.Status"}
+)
 
 # --- Celery: in-process without a broker, Redis with one ----------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
@@ -179,6 +182,10 @@ CELERY_BEAT_SCHEDULE["complaints-check-deadlines"] = {
     "task": "complaints.tasks.check_complaint_deadlines",
     "schedule": 5 * 60,
     "options": {"expires": 4 * 60},
+}
+CELERY_BEAT_SCHEDULE["halls-purge-idempotency-keys"] = {
+    "task": "halls.tasks.purge_idempotency_keys",
+    "schedule": 24 * 60 * 60,
 }
 
 # --- Mail ---------------------------------------------------------------------

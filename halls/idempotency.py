@@ -116,3 +116,14 @@ def _claim(*, user, key: str, fingerprint: str) -> tuple[IdempotencyKey | None, 
     if taken:
         return record, None
     raise IdempotencyKeyInFlight()
+
+
+KEEP_KEYS_FOR = timedelta(days=7)
+
+
+def purge_idempotency_keys(*, now=None, older_than: timedelta = KEEP_KEYS_FOR) -> int:
+    """Delete finished keys older than `older_than` (a client retries within minutes, not weeks)
+    and claims abandoned for as long. Returns how many rows went. Idempotent."""
+    cutoff = (now or timezone.now()) - older_than
+    deleted, _rows = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
