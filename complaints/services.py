@@ -1,7 +1,10 @@
-"""Writes for complaints: intake, the workflow, customer contact, attachments, accountability and
-branch calendar days. One use case is one function in one transaction; each locks the complaint
+"""Writes for complaints: intake, the workflow, customer contact, branch calendar days and
+notifications. One use case is one function in one transaction; each locks the complaint
 (select_for_update), checks the version the caller read, checks the transition, writes a timeline
 event and an audit row, and bumps the version.
+
+Attachments and accountability live in attachment_services.py and accountability_services.py,
+the deadline job in deadline_services.py.
 
 Workflow: received → assigned → in_progress → replied → closed; reopen from replied or closed back
 to in_progress. Hand-over (assigned / in_progress) changes the current handler, never the first
@@ -10,7 +13,6 @@ receiver. Pause / resume (in_progress) stop the clock while waiting on the custo
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import Q
@@ -21,9 +23,6 @@ from django.utils.translation import gettext_lazy
 from complaints import sla
 from complaints.calendars import hall_calendar
 from complaints.exceptions import (
-    AccountabilityAlreadyDecided,
-    AccountabilityInvalid,
-    AttachmentRejected,
     CalendarOverrideInvalid,
     ClerkNotInHall,
     ComplaintIncomplete,
@@ -35,13 +34,10 @@ from complaints.exceptions import (
 )
 from complaints.masking import CustomerContact, masked_contact, may_view_unmasked, phone_hash
 from complaints.models import (
-    Accountability,
-    AccountabilityShare,
     BranchCalendarOverride,
     Category,
     Channel,
     Complaint,
-    ComplaintAttachment,
     ComplaintEvent,
     Notification,
     Satisfaction,
@@ -125,7 +121,8 @@ def next_complaint_number(received_at: datetime) -> str:
     return f"TS{period}-{value:06d}"
 
 
-def _event(complaint: Complaint, kind: str, *, actor=None, message: str = "", data=None, **status):
+def add_event(complaint: Complaint, kind: str, *, actor=None, message: str = "", data=None, **status):
+    """Append one line to the complaint's timeline (call inside the service's transaction)."""
     return ComplaintEvent.objects.create(
         complaint=complaint,
         kind=kind,
@@ -137,7 +134,7 @@ def _event(complaint: Complaint, kind: str, *, actor=None, message: str = "", da
     )
 
 
-def _locked(complaint: Complaint, expected_version: int | None) -> Complaint:
+def lock_complaint(complaint: Complaint, expected_version: int | None) -> Complaint:
     """Re-read the complaint under a row lock and check the version the caller read."""
     locked = (
         Complaint.objects.select_for_update(of=("self",))
@@ -186,6 +183,7 @@ def _save(complaint: Complaint, *fields: str) -> None:
 
 
 def _calendar_for(hall: Hall, since: datetime) -> sla.BusinessCalendar:
+    # Overrides from the day before: a deadline never reaches back further than its start.
     return hall_calendar(hall, from_day=timezone.localtime(since).date() - timedelta(days=1))
 
 
@@ -255,11 +253,11 @@ def create_complaint(
         due_soon_minutes=terms.due_soon_minutes,
         branch_escalation_minutes=terms.branch_escalation_minutes,
         due_at=due_at,
-        sla_state=_state_for(due_at, now, terms.due_soon_minutes),
+        sla_state=sla.deadline_state(due_at, now, due_soon=timedelta(minutes=terms.due_soon_minutes)),
     )
     if clerks:
         complaint.clerks.set(clerks)
-    _event(
+    add_event(
         complaint,
         ComplaintEvent.Kind.RECEIVED,
         actor=actor,
@@ -281,10 +279,6 @@ def phone_hash_input_ok(phone: str) -> bool:
     return 5 <= len(digits) <= 20
 
 
-def _state_for(due_at: datetime, now: datetime, due_soon_minutes: int) -> str:
-    return sla.deadline_state(due_at, now, due_soon=timedelta(minutes=due_soon_minutes))
-
-
 # --- Workflow -------------------------------------------------------------------------------
 
 
@@ -294,13 +288,13 @@ def assign_complaint(
 ) -> Complaint:
     """received → assigned: give the complaint a handler. Needs complaint.assign; the handler must
     be able to handle complaints of the hall. The first receiver does not change."""
-    complaint = _locked(complaint, expected_version)
+    complaint = lock_complaint(complaint, expected_version)
     require_permission(actor, "complaint.assign", hall=complaint.hall)
     _check_transition(complaint, "assign")
     _check_handler(handler, complaint.hall)
     complaint.status, complaint.current_handler = Status.ASSIGNED, handler
     _save(complaint, "status", "current_handler")
-    _event(
+    add_event(
         complaint,
         ComplaintEvent.Kind.ASSIGNED,
         actor=actor,
@@ -320,7 +314,7 @@ def hand_over_complaint(
 ) -> Complaint:
     """Pass an assigned or in-progress complaint to another handler. The first receiver keeps
     ownership (首问负责制); refuses the same handler and other statuses."""
-    complaint = _locked(complaint, expected_version)
+    complaint = lock_complaint(complaint, expected_version)
     _require_handling(actor, complaint)
     if complaint.status not in HAND_OVER_STATUSES:
         raise TransitionNotAllowed(_("Only an assigned or in-progress complaint can be handed over."))
@@ -331,7 +325,7 @@ def hand_over_complaint(
     complaint.current_handler = to_handler
     _save(complaint, "current_handler")
     data = {"from": previous, "to": to_handler.pk}
-    _event(complaint, ComplaintEvent.Kind.HANDED_OVER, actor=actor, message=reason, data=data)
+    add_event(complaint, ComplaintEvent.Kind.HANDED_OVER, actor=actor, message=reason, data=data)
     record_audit(actor=actor, action="complaints.complaint.handed_over", subject=complaint, data=data)
     return complaint
 
@@ -339,12 +333,12 @@ def hand_over_complaint(
 @transaction.atomic(durable=True)
 def start_handling(*, actor, complaint: Complaint, expected_version: int | None = None) -> Complaint:
     """assigned → in_progress, by the current handler (or a manager)."""
-    complaint = _locked(complaint, expected_version)
+    complaint = lock_complaint(complaint, expected_version)
     _require_handling(actor, complaint)
     _check_transition(complaint, "start")
     complaint.status = Status.IN_PROGRESS
     _save(complaint, "status")
-    _event(
+    add_event(
         complaint,
         ComplaintEvent.Kind.STARTED,
         actor=actor,
@@ -360,7 +354,7 @@ def pause_complaint(
     *, actor, complaint: Complaint, reason: str, expected_version: int | None = None
 ) -> Complaint:
     """Stop the SLA clock while waiting on the customer (in progress only, not already paused)."""
-    complaint = _locked(complaint, expected_version)
+    complaint = lock_complaint(complaint, expected_version)
     _require_handling(actor, complaint)
     if complaint.status != Status.IN_PROGRESS:
         raise TransitionNotAllowed(_("Only a complaint in progress can wait on the customer."))
@@ -370,7 +364,7 @@ def pause_complaint(
         raise ComplaintIncomplete(_("Say what the customer is to provide."), field="reason")
     complaint.paused_at = timezone.now()
     _save(complaint, "paused_at")
-    _event(complaint, ComplaintEvent.Kind.PAUSED, actor=actor, message=reason)
+    add_event(complaint, ComplaintEvent.Kind.PAUSED, actor=actor, message=reason)
     record_audit(
         actor=actor, action="complaints.complaint.paused", subject=complaint, data={"reason": reason}
     )
@@ -380,7 +374,7 @@ def pause_complaint(
 @transaction.atomic(durable=True)
 def resume_complaint(*, actor, complaint: Complaint, expected_version: int | None = None) -> Complaint:
     """Restart the clock; the deadline moves by the (business) time spent waiting."""
-    complaint = _locked(complaint, expected_version)
+    complaint = lock_complaint(complaint, expected_version)
     _require_handling(actor, complaint)
     if complaint.status != Status.IN_PROGRESS or not complaint.is_paused:
         raise TransitionNotAllowed(_("The complaint is not waiting on the customer."))
@@ -399,7 +393,7 @@ def resume_complaint(*, actor, complaint: Complaint, expected_version: int | Non
         "old_due_at": old_due.isoformat(),
         "due_at": complaint.due_at.isoformat(),
     }
-    _event(complaint, ComplaintEvent.Kind.RESUMED, actor=actor, data=data)
+    add_event(complaint, ComplaintEvent.Kind.RESUMED, actor=actor, data=data)
     record_audit(actor=actor, action="complaints.complaint.resumed", subject=complaint, data=data)
     return complaint
 
@@ -411,7 +405,7 @@ def reply_to_customer(
     """in_progress → replied: record the reply given to the customer (and the root cause if known).
     Refuses an empty reply and a complaint still waiting on the customer. Records whether the reply
     met the deadline."""
-    complaint = _locked(complaint, expected_version)
+    complaint = lock_complaint(complaint, expected_version)
     _require_handling(actor, complaint)
     _check_transition(complaint, "reply")
     if complaint.is_paused:
@@ -424,7 +418,7 @@ def reply_to_customer(
     if root_cause.strip():
         complaint.root_cause = root_cause.strip()
     _save(complaint, "status", "reply", "replied_at", "met_deadline", "root_cause")
-    _event(
+    add_event(
         complaint,
         ComplaintEvent.Kind.REPLIED,
         actor=actor,
@@ -453,7 +447,7 @@ def close_complaint(
 ) -> Complaint:
     """replied → closed with the customer's satisfaction. Refuses closing without a reply (only a
     replied complaint closes), without a root cause or without a satisfaction."""
-    complaint = _locked(complaint, expected_version)
+    complaint = lock_complaint(complaint, expected_version)
     _require_handling(actor, complaint)
     _check_transition(complaint, "close")
     if root_cause.strip():
@@ -468,7 +462,7 @@ def close_complaint(
         timezone.now(),
     )
     _save(complaint, "status", "root_cause", "satisfaction", "closed_at")
-    _event(
+    add_event(
         complaint,
         ComplaintEvent.Kind.CLOSED,
         actor=actor,
@@ -491,7 +485,7 @@ def reopen_complaint(
 ) -> Complaint:
     """replied / closed → in_progress: the customer is not done. A new SLA window starts now with the
     complaint's terms, and escalations start a new cycle. Refuses an empty reason."""
-    complaint = _locked(complaint, expected_version)
+    complaint = lock_complaint(complaint, expected_version)
     _require_handling(actor, complaint)
     _check_transition(complaint, "reopen")
     if not reason.strip():
@@ -518,7 +512,7 @@ def reopen_complaint(
         "satisfaction",
         "closed_at",
     )
-    _event(
+    add_event(
         complaint,
         ComplaintEvent.Kind.REOPENED,
         actor=actor,
@@ -539,84 +533,13 @@ def reopen_complaint(
 @transaction.atomic(durable=True)
 def add_complaint_note(*, actor, complaint: Complaint, message: str) -> ComplaintEvent:
     """Append a message to the timeline (any status). Appending loses nothing, so no version check."""
-    complaint = _locked(complaint, None)
+    complaint = lock_complaint(complaint, None)
     require_permission(actor, "complaint.handle", hall=complaint.hall)
     if not message.strip():
         raise DomainError(_("Write a message."), field="message")
-    event = _event(complaint, ComplaintEvent.Kind.NOTE, actor=actor, message=message.strip())
+    event = add_event(complaint, ComplaintEvent.Kind.NOTE, actor=actor, message=message.strip())
     Complaint.objects.filter(pk=complaint.pk).update(updated_at=timezone.now())
     return event
-
-
-# --- Attachments ----------------------------------------------------------------------------
-
-MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
-# extension -> (content type, magic-byte test)
-ATTACHMENT_TYPES = {
-    ".jpg": ("image/jpeg", lambda head: head.startswith(b"\xff\xd8\xff")),
-    ".jpeg": ("image/jpeg", lambda head: head.startswith(b"\xff\xd8\xff")),
-    ".png": ("image/png", lambda head: head.startswith(b"\x89PNG\r\n\x1a\n")),
-    ".pdf": ("application/pdf", lambda head: head.startswith(b"%PDF-")),
-    ".mp3": ("audio/mpeg", lambda head: head.startswith(b"ID3") or head[:2] in (b"\xff\xfb", b"\xff\xf3")),
-    ".wav": ("audio/wav", lambda head: head.startswith(b"RIFF") and head[8:12] == b"WAVE"),
-}
-
-
-def check_attachment(upload) -> str:
-    """The content type of an acceptable upload; refuses other types, empty files, files over
-    10 MB and files whose first bytes do not match their extension."""
-    import os
-
-    ext = os.path.splitext(upload.name or "")[1].lower()
-    if ext not in ATTACHMENT_TYPES:
-        raise AttachmentRejected(_("Attach a JPEG, PNG, PDF, MP3 or WAV file."))
-    if not upload.size:
-        raise AttachmentRejected(_("The file is empty."))
-    if upload.size > MAX_ATTACHMENT_BYTES:
-        raise AttachmentRejected(_("The file is larger than 10 MB."))
-    content_type, matches = ATTACHMENT_TYPES[ext]
-    upload.seek(0)
-    head = upload.read(16)
-    upload.seek(0)
-    if not matches(head):
-        raise AttachmentRejected(_("The file's content does not match its type."))
-    return content_type
-
-
-@transaction.atomic(durable=True)
-def attach_complaint_file(*, actor, complaint: Complaint, upload) -> ComplaintAttachment:
-    """Store an uploaded file under a server-made name (the client's name is kept as a label)."""
-    complaint = _locked(complaint, None)
-    require_permission(actor, "complaint.handle", hall=complaint.hall)
-    content_type = check_attachment(upload)
-    attachment = ComplaintAttachment(
-        complaint=complaint,
-        original_name=(upload.name or "")[-200:],
-        content_type=content_type,
-        size=upload.size,
-        uploaded_by=actor,
-    )
-    # The storage names the file (complaints/<year>/<month>/<uuid><ext>); the upload's name is a label.
-    attachment.file.save(upload.name, upload, save=False)
-    try:
-        attachment.save()
-    except Exception:
-        attachment.file.delete(save=False)
-        raise
-    _event(
-        complaint,
-        ComplaintEvent.Kind.ATTACHMENT,
-        actor=actor,
-        message=attachment.original_name,
-        data={"attachment": attachment.pk, "size": attachment.size},
-    )
-    record_audit(
-        actor=actor,
-        action="complaints.complaint.attachment_added",
-        subject=complaint,
-        data={"attachment": attachment.pk, "name": attachment.original_name},
-    )
-    return attachment
 
 
 # --- Customer contact -----------------------------------------------------------------------
@@ -637,77 +560,6 @@ def customer_contact_for(*, actor, complaint: Complaint, purpose: str = "page") 
         data={"purpose": purpose},
     )
     return CustomerContact(name=complaint.customer_name, phone=complaint.customer_phone, masked=False)
-
-
-# --- Accountability -------------------------------------------------------------------------
-
-
-def current_month(now: datetime | None = None) -> date:
-    return timezone.localtime(now or timezone.now()).date().replace(day=1)
-
-
-@transaction.atomic(durable=True)
-def record_accountability(
-    *,
-    actor,
-    complaint: Complaint,
-    finding: str,
-    reason: str,
-    shares: list[tuple[Staff, Decimal]],
-    month: date | None = None,
-) -> Accountability:
-    """Record the accountability finding of a replied or closed complaint: at fault or shared with
-    one deduction per responsible clerk (clerks involved in the complaint, each once, 0 < points
-    ≤ 100), or not at fault with none. Final: a second finding is refused. `month` (default: this
-    month, Asia/Shanghai) is the assessment month the deductions count in; hand the finding to
-    assessment with complaints.scoring.score_facts_for_accountability."""
-    complaint = _locked(complaint, None)
-    require_permission(actor, "complaint.decide_accountability", hall=complaint.hall)
-    if complaint.status not in (Status.REPLIED, Status.CLOSED):
-        raise TransitionNotAllowed(_("Accountability is decided once the customer has had a reply."))
-    if Accountability.objects.filter(complaint=complaint).exists():
-        raise AccountabilityAlreadyDecided(_("The accountability of this complaint is already decided."))
-    if finding not in Accountability.Finding.values:
-        raise AccountabilityInvalid(_("Unknown finding."), field="finding")
-    if not reason.strip():
-        raise AccountabilityInvalid(_("Give the reason for the finding."), field="reason")
-    involved = set(complaint.clerks.values_list("pk", flat=True))
-    staff_ids = [staff.pk for staff, _points in shares]
-    if finding == Accountability.Finding.NOT_AT_FAULT and shares:
-        raise AccountabilityInvalid(_("A not-at-fault finding deducts from nobody."))
-    if finding != Accountability.Finding.NOT_AT_FAULT and not shares:
-        raise AccountabilityInvalid(_("Name the responsible clerks and their deductions."))
-    if len(set(staff_ids)) != len(staff_ids):
-        raise AccountabilityInvalid(_("Each clerk is named once."))
-    if not set(staff_ids) <= involved:
-        raise AccountabilityInvalid(_("Responsible clerks must be among the clerks involved."))
-    for _staff, points in shares:
-        if not Decimal("0") < Decimal(points) <= Decimal("100"):
-            raise AccountabilityInvalid(_("A deduction is more than 0 and at most 100 points."))
-    month = (month or current_month()).replace(day=1)
-    accountability = Accountability.objects.create(
-        complaint=complaint, finding=finding, reason=reason.strip(), month=month, decided_by=actor
-    )
-    AccountabilityShare.objects.bulk_create(
-        [
-            AccountabilityShare(accountability=accountability, staff=staff, deduction=Decimal(points))
-            for staff, points in shares
-        ]
-    )
-    data = {
-        "finding": finding,
-        "month": month.isoformat(),
-        "shares": {str(staff.pk): str(Decimal(points)) for staff, points in shares},
-    }
-    _event(complaint, ComplaintEvent.Kind.ACCOUNTABILITY, actor=actor, message=reason.strip(), data=data)
-    record_audit(
-        actor=actor,
-        action="complaints.accountability.decided",
-        subject=accountability,
-        hall=complaint.hall,
-        data=data,
-    )
-    return accountability
 
 
 # --- Branch calendar and notifications ------------------------------------------------------

@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied
 
-from complaints import services
+from complaints import accountability_services, services
 from complaints.exceptions import AccountabilityAlreadyDecided, AccountabilityInvalid, TransitionNotAllowed
 from complaints.scoring import score_facts_for_accountability
 from halls.models import AuditEvent
@@ -23,7 +23,7 @@ def replied(in_progress, cast, second_clerk):
 def test_an_at_fault_finding_becomes_one_score_fact_per_responsible_clerk(
     replied, cast, clerk_staff, second_clerk
 ):
-    finding = services.record_accountability(
+    finding = accountability_services.record_accountability(
         actor=cast.hall_manager,
         complaint=replied,
         finding="shared",
@@ -58,7 +58,7 @@ def test_an_at_fault_finding_becomes_one_score_fact_per_responsible_clerk(
 
 @pytest.mark.django_db
 def test_a_not_at_fault_finding_gives_no_score_facts(replied, cast):
-    finding = services.record_accountability(
+    finding = accountability_services.record_accountability(
         actor=cast.branch_manager,
         complaint=replied,
         finding="not_at_fault",
@@ -70,7 +70,7 @@ def test_a_not_at_fault_finding_gives_no_score_facts(replied, cast):
 
 @pytest.mark.django_db
 def test_the_finding_may_count_in_a_chosen_assessment_month(replied, cast, clerk_staff):
-    finding = services.record_accountability(
+    finding = accountability_services.record_accountability(
         actor=cast.hall_manager,
         complaint=replied,
         finding="at_fault",
@@ -99,7 +99,7 @@ def test_invalid_findings_are_refused(replied, cast, clerk_staff, finding, share
     people = {"clerk": clerk_staff, "stranger": stranger}
     pairs = [(people[s.split(":")[0]], Decimal(s.split(":")[1])) for s in shares]
     with pytest.raises(AccountabilityInvalid) as error:
-        services.record_accountability(
+        accountability_services.record_accountability(
             actor=cast.hall_manager, complaint=replied, finding=finding, reason="r", shares=pairs
         )
     assert error.value.field == field
@@ -108,7 +108,7 @@ def test_invalid_findings_are_refused(replied, cast, clerk_staff, finding, share
 @pytest.mark.django_db
 def test_a_finding_is_decided_once_after_the_reply_and_by_a_manager(in_progress, cast, clerk_staff):
     with pytest.raises(TransitionNotAllowed):
-        services.record_accountability(
+        accountability_services.record_accountability(
             actor=cast.hall_manager,
             complaint=in_progress,
             finding="at_fault",
@@ -118,13 +118,13 @@ def test_a_finding_is_decided_once_after_the_reply_and_by_a_manager(in_progress,
     replied = services.reply_to_customer(actor=cast.clerk, complaint=in_progress, reply="好", root_cause="因")
     for outsider in (cast.clerk, cast.inspector, cast.other_hall_manager):
         with pytest.raises(PermissionDenied):
-            services.record_accountability(
+            accountability_services.record_accountability(
                 actor=outsider, complaint=replied, finding="at_fault", reason="r", shares=[(clerk_staff, 1)]
             )
-    services.record_accountability(
+    accountability_services.record_accountability(
         actor=cast.hall_manager, complaint=replied, finding="at_fault", reason="r", shares=[(clerk_staff, 1)]
     )
     with pytest.raises(AccountabilityAlreadyDecided):
-        services.record_accountability(
+        accountability_services.record_accountability(
             actor=cast.branch_manager, complaint=replied, finding="not_at_fault", reason="r", shares=[]
         )

@@ -3,7 +3,7 @@ import re
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from complaints import services
+from complaints import attachment_services
 from complaints.exceptions import AttachmentRejected
 from complaints.models import ComplaintAttachment
 from halls.models import AuditEvent
@@ -21,7 +21,9 @@ def media(settings, tmp_path):
 @pytest.mark.django_db
 def test_an_attachment_is_stored_under_a_server_made_name(received, cast, media):
     upload = SimpleUploadedFile("../../etc/收据 照片.PNG", PNG, content_type="text/html")
-    attachment = services.attach_complaint_file(actor=cast.clerk, complaint=received, upload=upload)
+    attachment = attachment_services.attach_complaint_file(
+        actor=cast.clerk, complaint=received, upload=upload
+    )
     assert re.fullmatch(r"complaints/2026/11/[0-9a-f]{32}\.png", attachment.file.name)
     assert (media / attachment.file.name).read_bytes() == PNG
     assert (attachment.original_name, attachment.content_type, attachment.size) == (
@@ -47,7 +49,7 @@ def test_an_attachment_is_stored_under_a_server_made_name(received, cast, media)
 )
 def test_files_of_the_wrong_type_size_or_content_are_refused(received, cast, media, name, content):
     with pytest.raises(AttachmentRejected):
-        services.attach_complaint_file(
+        attachment_services.attach_complaint_file(
             actor=cast.clerk, complaint=received, upload=SimpleUploadedFile(name, content)
         )
     assert not ComplaintAttachment.objects.exists()
@@ -59,6 +61,6 @@ def test_only_people_who_handle_complaints_of_the_hall_attach_files(received, ca
     from django.core.exceptions import PermissionDenied
 
     with pytest.raises(PermissionDenied):
-        services.attach_complaint_file(
+        attachment_services.attach_complaint_file(
             actor=cast.inspector, complaint=received, upload=SimpleUploadedFile("a.pdf", PDF)
         )
