@@ -3,6 +3,7 @@ base template; these views serve the Excel exports they link to."""
 
 from datetime import date
 
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -26,12 +27,11 @@ def _xlsx(content: bytes, filename: str) -> HttpResponse:
 
 
 def _require_export(user) -> None:
-    if not user.is_authenticated:
-        raise PermissionDenied
     if not has_permission(user, "complaint.export"):
         raise PermissionDenied
 
 
+@login_required
 @require_GET
 def summary_export(request):
     """The monthly summary of a hall or a region (?month=YYYY-MM&hall=CODE|region=CODE) as .xlsx."""
@@ -50,6 +50,7 @@ def summary_export(request):
     return _xlsx(summary_workbook(summary), f"complaints-summary-{scope}-{month:%Y-%m}.xlsx")
 
 
+@login_required
 @require_GET
 def list_export(request):
     """Visible complaints received in a month (?month=YYYY-MM&hall=CODE), customers masked, as .xlsx."""

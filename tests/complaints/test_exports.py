@@ -62,3 +62,6 @@ def test_the_export_downloads_need_the_export_permission_and_stay_in_scope(hosti
     assert len(sheet) == 1  # the header only: H001's complaint is not theirs
     client.force_login(cast.clerk)
     assert client.get("/complaints/export/list.xlsx").status_code == 403
+    client.logout()
+    anonymous = client.get("/complaints/export/list.xlsx")
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith("/login/")
