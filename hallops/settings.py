@@ -183,10 +183,6 @@ CELERY_BEAT_SCHEDULE["complaints-check-deadlines"] = {
     "schedule": 5 * 60,
     "options": {"expires": 4 * 60},
 }
-CELERY_BEAT_SCHEDULE["halls-purge-idempotency-keys"] = {
-    "task": "halls.tasks.purge_idempotency_keys",
-    "schedule": 24 * 60 * 60,
-}
 
 # --- Mail ---------------------------------------------------------------------
 EMAIL_BACKEND = env.str("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

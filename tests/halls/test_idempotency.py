@@ -3,8 +3,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from halls.idempotency import purge_idempotency_keys
 from halls.models import IdempotencyKey
-from halls.tasks import purge_idempotency_keys_task
 from tests.halls.factories import UserFactory
 
 
@@ -21,8 +21,8 @@ def test_keys_older_than_a_week_are_purged_and_a_second_run_changes_nothing():
         response_status=201,
         created_at=now - timedelta(days=6),
     )
-    assert purge_idempotency_keys_task.delay().get() == 1
-    assert purge_idempotency_keys_task.delay().get() == 0
+    assert purge_idempotency_keys(now=now) == 1
+    assert purge_idempotency_keys(now=now) == 0
     assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["recent"]
 
 
