@@ -2,6 +2,7 @@
 
 from rest_framework.routers import DefaultRouter
 
+from complaints.api import ComplaintViewSet
 from halls.api import HallViewSet
 from staffing.api import StaffViewSet
 from staffing.roster_api import AssignmentViewSet, RosterViewSet, ShiftTypeViewSet
@@ -13,5 +14,6 @@ router.register("staff", StaffViewSet, basename="api-staff")
 router.register("shift-types", ShiftTypeViewSet, basename="api-shift-type")
 router.register("rosters", RosterViewSet, basename="api-roster")
 router.register("assignments", AssignmentViewSet, basename="api-assignment")
+router.register("complaints", ComplaintViewSet, basename="api-complaint")
 
 urlpatterns = router.urls

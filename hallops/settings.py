@@ -9,6 +9,7 @@ There is no SQLite path.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -44,6 +45,7 @@ INSTALLED_APPS = [
     "halls",
     "staffing",
     "assessment",
+    "complaints",
 ]
 
 MIDDLEWARE = [
@@ -161,6 +163,7 @@ SPECTACULAR_SETTINGS = {
         "StaffStatusEnum": "staffing.models.Staff.Status",
         "DutyPostEnum": "staffing.models.DutyPost",
         "RosterStatusEnum": "staffing.models.Roster.Status",
+        "ComplaintStatusEnum": "complaints.models.Status",
     },
 }
 
@@ -181,6 +184,15 @@ CELERY_TASK_SOFT_TIME_LIMIT = 60 * 25
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # The beat schedule lives in code: each app adds its periodic duties here.
 CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE["halls-purge-idempotency-keys"] = {
+    "task": "halls.purge_idempotency_keys",
+    "schedule": crontab(hour=3, minute=30),
+}
+CELERY_BEAT_SCHEDULE["complaints-check-deadlines"] = {
+    "task": "complaints.tasks.check_complaint_deadlines",
+    "schedule": 5 * 60,
+    "options": {"expires": 4 * 60},
+}
 
 # --- Mail ---------------------------------------------------------------------
 EMAIL_BACKEND = env.str("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

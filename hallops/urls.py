@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("halls.urls")),
     path("staff/", include("staffing.urls")),
     path("assessment/", include("assessment.urls")),
+    path("complaints/", include("complaints.urls")),
 ]
 
 if settings.DEBUG:

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from halls import services
-from halls.models import ApiClient, AuditEvent, Hall, Membership, OpeningHours, Region
+from halls.models import ApiClient, AuditEvent, Hall, IdempotencyKey, Membership, OpeningHours, Region
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -215,3 +215,11 @@ class EventAdmin(ReadOnlyAdmin):
 
 admin.site.register(Region.pgh_event_model, EventAdmin)
 admin.site.register(Hall.pgh_event_model, EventAdmin)
+
+
+@admin.register(IdempotencyKey)
+class IdempotencyKeyAdmin(ReadOnlyAdmin):
+    list_display = ["key", "user", "status", "response_status", "created_at", "completed_at"]
+    list_filter = ["status"]
+    search_fields = ["key", "user__username"]
+    list_select_related = ["user"]

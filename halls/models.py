@@ -348,3 +348,41 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}"
+
+
+class IdempotencyKey(models.Model):
+    """A client's `Idempotency-Key` for one POST: the first request claims it (in flight), its
+    response is stored when it finishes (done) and replayed for every retry with the same key.
+    Written only by halls.idempotency.run_idempotently."""
+
+    class Status(models.TextChoices):
+        IN_FLIGHT = "in_flight", _("In flight")
+        DONE = "done", _("Done")
+
+    key = models.CharField(_("key"), max_length=255)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="idempotency_keys"
+    )
+    # SHA-256 of method, path and canonical JSON body: the same key with another payload is refused.
+    fingerprint = models.CharField(max_length=64)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.IN_FLIGHT)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    locked_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique_per_user"),
+            models.CheckConstraint(
+                condition=Q(status="in_flight") | Q(status="done", response_status__isnull=False),
+                name="idempotency_key_done_has_response",
+            ),
+        ]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_key_created_idx")]
+
+    def __str__(self):
+        return f"{self.user_id}:{self.key} ({self.status})"

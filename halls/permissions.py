@@ -37,6 +37,14 @@ ACTION_ROLES: dict[str, set[str]] = {
     "loan.manage": {BRANCH},
     "traffic.import": {BRANCH, HALL},
     "qualification.grant": {BRANCH, HALL},
+    "complaint.view": EVERYONE,
+    "complaint.create": {BRANCH, HALL, CLERK, HR},
+    "complaint.handle": {BRANCH, HALL, CLERK},
+    "complaint.assign": {BRANCH, HALL},
+    "complaint.decide_accountability": {BRANCH, HALL},
+    "complaint.view_unmasked": {BRANCH, HALL},
+    "complaint.export": {BRANCH, INSPECTOR, HALL},
+    "complaint.manage_calendar": {BRANCH},
 }
 
 

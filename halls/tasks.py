@@ -3,6 +3,7 @@
 from celery import shared_task
 from django.contrib.auth import get_user_model
 
+from halls import idempotency
 from halls.models import Hall
 
 
@@ -16,3 +17,9 @@ def count_visible_halls(user_id: int) -> int:
     if user is None:
         return 0
     return Hall.objects.visible_to(user).count()
+
+
+@shared_task(name="halls.purge_idempotency_keys", time_limit=300, soft_time_limit=240)
+def purge_idempotency_keys() -> int:
+    """Delete idempotency keys past their keeping period (daily; running it twice deletes nothing more)."""
+    return idempotency.purge_idempotency_keys()

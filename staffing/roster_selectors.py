@@ -166,3 +166,15 @@ def compare_rosters(*, old: Roster, new: Roster) -> list[RosterChange]:
             name = (after.get(key) or before.get(key))[0]
             changes.append(RosterChange(key[0], name, key[1], old_code, new_code))
     return sorted(changes, key=lambda c: (c.day, c.staff_name, c.staff_id))
+
+
+def transactions_by_hall(*, hall_ids, start: datetime, end: datetime) -> dict[int, int]:
+    """Total transactions of each hall in [start, end) from its hourly TrafficRecords. A hall
+    with no record in the window is absent (its traffic is unknown, not zero). One query."""
+    return dict(
+        TrafficRecord.objects.filter(hall_id__in=hall_ids, hour__gte=start, hour__lt=end)
+        .order_by()
+        .values("hall_id")
+        .annotate(total=Sum("transactions"))
+        .values_list("hall_id", "total")
+    )

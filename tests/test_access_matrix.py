@@ -20,6 +20,7 @@ from django.urls import get_resolver, reverse
 from django.utils import timezone
 
 from staffing.models import Roster
+from tests.complaints.factories import ComplaintFactory
 from tests.staffing.factories import AssignmentFactory, RosterFactory, ShiftTypeFactory, StaffFactory
 
 ROLES = (
@@ -96,6 +97,47 @@ NO_TOKEN = 401  # the API asks for a token
 
 PAGE_LIST = every(200, anonymous=LOGIN, hr_client=LOGIN)
 HALL_SEEN = every((200, 404), anonymous=(LOGIN, LOGIN), other_hall_manager=(404, 404), admin_user=(200, 200))
+
+
+def complaint_pk(status, *, paused=False):
+    """A complaint in `status` (handled by the cast's clerk once assigned) in the given hall."""
+
+    def build(cast, hall):
+        now, fields = timezone.now(), {"status": status}
+        if status != "received":
+            fields["current_handler"] = cast.clerk
+        if status in ("replied", "closed"):
+            fields.update(reply="已回复", replied_at=now, root_cause="系统故障")
+        if status == "closed":
+            fields.update(satisfaction="satisfied", closed_at=now)
+        if paused:
+            fields["paused_at"] = now
+        return {"pk": ComplaintFactory(hall=hall, first_receiver=cast.branch_manager, **fields).pk}
+
+    return build
+
+
+# Handling actions: the hall's managers and the clerk handling it; the permission comes first.
+COMPLAINT_ACTION = every(
+    (403, 403),
+    anonymous=(NO_TOKEN, NO_TOKEN),
+    branch_manager=(200, 404),
+    hall_manager=(200, 404),
+    other_hall_manager=(404, 404),
+    clerk=(200, 404),
+    admin_user=(200, 200),
+)
+
+
+def complaint_action(status, body, *, paused=False, **overrides):
+    return Access(
+        {**COMPLAINT_ACTION, **overrides},
+        kwargs=complaint_pk(status, paused=paused),
+        method="post",
+        json=True,
+        data=lambda cast, hall: {"version": 1, **body},
+    )
+
 
 ACCESS: dict[str, Access] = {
     # --- halls (pages) ---
@@ -201,6 +243,21 @@ ACCESS: dict[str, Access] = {
     ),
     "api-assignment-list": Access(every(200, anonymous=NO_TOKEN)),
     "api-assignment-detail": Access({**HALL_SEEN, "anonymous": (NO_TOKEN, NO_TOKEN)}, kwargs=assignment_pk),
+    # --- complaints ---
+    "complaints:summary-export": Access(every(200, anonymous=LOGIN, hr_client=LOGIN, clerk=403)),
+    "complaints:list-export": Access(every(200, anonymous=LOGIN, hr_client=LOGIN, clerk=403)),
+    "api-complaint-list": Access(every(200, anonymous=NO_TOKEN)),
+    "api-complaint-detail": Access(
+        {**HALL_SEEN, "anonymous": (NO_TOKEN, NO_TOKEN)}, kwargs=complaint_pk("received")
+    ),
+    "api-complaint-assign": complaint_action("received", {"handler": "admin"}, clerk=(403, 403)),
+    "api-complaint-hand-over": complaint_action("assigned", {"handler": "admin", "reason": "换人"}),
+    "api-complaint-start": complaint_action("assigned", {}),
+    "api-complaint-pause": complaint_action("in_progress", {"reason": "等待客户资料"}),
+    "api-complaint-resume": complaint_action("in_progress", {}, paused=True),
+    "api-complaint-reply": complaint_action("in_progress", {"reply": "已处理", "root_cause": "系统故障"}),
+    "api-complaint-close": complaint_action("replied", {"satisfaction": "satisfied"}),
+    "api-complaint-reopen": complaint_action("closed", {"reason": "客户不满意"}),
     "api-schema": Access(every(200)),
     "api-docs": Access(every(200)),
 }

@@ -25,6 +25,7 @@ READ_ONLY = {
     "loanrecord",
     "trafficrecord",
     "qualification",
+    "idempotencykey",
 }
 
 

@@ -70,3 +70,20 @@ def test_outside_the_broker_test_tasks_run_in_process(db, cast):
     assert app.conf.task_always_eager is True
     assert count_visible_halls.delay(cast.branch_manager.pk).get() == 2
     assert count_visible_halls.delay(999_999).get() == 0
+
+
+@pytest.mark.django_db
+def test_the_daily_purge_task_deletes_old_idempotency_keys_once(cast):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from halls.models import IdempotencyKey
+    from halls.tasks import purge_idempotency_keys
+
+    old = IdempotencyKey.objects.create(key="old", user=cast.branch_manager, fingerprint="x" * 64)
+    IdempotencyKey.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=8))
+    IdempotencyKey.objects.create(key="fresh", user=cast.branch_manager, fingerprint="y" * 64)
+    assert purge_idempotency_keys.delay().get() == 1
+    assert purge_idempotency_keys.delay().get() == 0
+    assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["fresh"]

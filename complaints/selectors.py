@@ -1,0 +1,278 @@
+"""Reads of complaints for pages, the API and exports, with their joins applied."""
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Prefetch, Q
+from django.utils import timezone
+
+from complaints.escalation import ancestor_paths
+from complaints.models import (
+    OPEN_STATUSES,
+    Category,
+    Channel,
+    Complaint,
+    ComplaintAttachment,
+    ComplaintEvent,
+    Notification,
+    Severity,
+    SlaState,
+)
+from complaints.sla import SHANGHAI
+from halls.models import Hall, Region, Role
+from halls.permissions import has_permission
+from staffing.models import Staff
+from staffing.roster_selectors import transactions_by_hall as monthly_transactions
+
+
+def complaint_list(*, user):
+    """Visible complaints with hall, people and clerks loaded: a fixed number of queries per page."""
+    return (
+        Complaint.objects.visible_to(user)
+        .select_related("hall", "hall__region", "first_receiver", "current_handler")
+        .prefetch_related(
+            Prefetch("clerks", queryset=Staff.objects.only("id", "employee_no", "name", "hall_id"))
+        )
+    )
+
+
+def complaint_queue(
+    *,
+    user,
+    mine: bool = False,
+    hall: Hall | None = None,
+    due_soon: bool = False,
+    overdue: bool = False,
+    severity: str | None = None,
+    now: datetime | None = None,
+):
+    """The queue board: open complaints, soonest deadline first. `mine` = handled or first received
+    by the user; `due_soon` = within its due-soon window (not yet overdue); `overdue` = past due."""
+    now = now or timezone.now()
+    queryset = complaint_list(user=user).filter(status__in=OPEN_STATUSES)
+    if mine:
+        queryset = queryset.filter(Q(current_handler=user) | Q(first_receiver=user))
+    if hall is not None:
+        queryset = queryset.filter(hall=hall)
+    if severity:
+        queryset = queryset.filter(severity=severity)
+    if overdue:
+        queryset = queryset.filter(paused_at__isnull=True, due_at__lt=now)
+    if due_soon:
+        queryset = queryset.filter(sla_state=SlaState.DUE_SOON, due_at__gte=now)
+    return queryset.order_by("due_at", "id")
+
+
+def complaint_detail(*, user, pk: int) -> Complaint:
+    """One visible complaint with its timeline, attachments, clerks and accountability loaded.
+    Raises Complaint.DoesNotExist for another hall's complaint (a 404)."""
+    return (
+        complaint_list(user=user)
+        .prefetch_related(
+            Prefetch(
+                "events", queryset=ComplaintEvent.objects.select_related("actor").order_by("created_at", "id")
+            ),
+            Prefetch("attachments", queryset=ComplaintAttachment.objects.select_related("uploaded_by")),
+        )
+        .get(pk=pk)
+    )
+
+
+def complaint_accountability(*, complaint: Complaint):
+    """The complaint's finding with its shares and clerks, or None."""
+    from complaints.models import Accountability
+
+    return (
+        Accountability.objects.filter(complaint=complaint)
+        .select_related("decided_by", "complaint")
+        .prefetch_related("shares__staff")
+        .first()
+    )
+
+
+def handler_candidates(*, hall: Hall):
+    """Users who may be given a complaint of `hall`: its current staff with a login, its hall
+    managers and the managers of its branch (those holding complaint.handle over the hall)."""
+    user_model = get_user_model()
+    branch_paths = ancestor_paths(hall.region.path)
+    return (
+        user_model.objects.filter(is_active=True)
+        .filter(
+            Q(staff__hall=hall, staff__status__in=["probation", "active", "on_leave"])
+            | Q(memberships__role=Role.HALL_MANAGER, memberships__hall=hall)
+            | Q(memberships__role=Role.BRANCH_MANAGER, memberships__region__path__in=branch_paths)
+        )
+        .distinct()
+        .order_by("username")
+    )
+
+
+def notifications_for(*, user, unread_only: bool = False):
+    queryset = Notification.objects.visible_to(user).select_related("complaint")
+    return queryset.unread() if unread_only else queryset
+
+
+def may_act(*, user, complaint: Complaint) -> dict[str, bool]:
+    """Which action forms a page should offer (the services check again)."""
+    handle = has_permission(user, "complaint.handle", hall=complaint.hall)
+    assign = has_permission(user, "complaint.assign", hall=complaint.hall)
+    return {
+        "handle": handle and (assign or user.pk == complaint.current_handler_id),
+        "assign": assign,
+        "note": handle,
+        "decide_accountability": has_permission(user, "complaint.decide_accountability", hall=complaint.hall),
+    }
+
+
+# --- Monthly summary ------------------------------------------------------------------------
+
+
+def month_bounds(month: date) -> tuple[datetime, datetime]:
+    """[first instant, first instant of next month) of `month` in Asia/Shanghai."""
+    first = month.replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    return (
+        datetime.combine(first, time.min, tzinfo=SHANGHAI),
+        datetime.combine(following, time.min, tzinfo=SHANGHAI),
+    )
+
+
+@dataclass
+class SummaryRow:
+    """Figures of one hall, or of all the halls of a summary (hall None)."""
+
+    hall: Hall | None
+    total: int = 0
+    by_category: dict[str, int] = field(default_factory=dict)
+    by_channel: dict[str, int] = field(default_factory=dict)
+    by_severity: dict[str, int] = field(default_factory=dict)
+    on_time: int = 0
+    late: int = 0
+    regulator: int = 0
+    repeat_complainants: int = 0
+    repeat_complaints: int = 0
+    transactions: int | None = None
+
+    @property
+    def on_time_rate(self) -> Decimal | None:
+        """Share of decided deadlines met (replied in time / replied + overdue), 0–1, or None."""
+        decided = self.on_time + self.late
+        if not decided:
+            return None
+        return (Decimal(self.on_time) / Decimal(decided)).quantize(Decimal("0.0001"), ROUND_HALF_UP)
+
+    @property
+    def per_10k_transactions(self) -> Decimal | None:
+        """Complaints per 10,000 transactions, or None when the transaction total is unknown or 0."""
+        if not self.transactions:
+            return None
+        return (Decimal(self.total) * 10000 / Decimal(self.transactions)).quantize(
+            Decimal("0.01"), ROUND_HALF_UP
+        )
+
+
+@dataclass
+class MonthlySummary:
+    month: date
+    region: Region | None
+    rows: list[SummaryRow]
+    total: SummaryRow
+
+
+def complaint_monthly_summary(
+    *,
+    user,
+    month: date,
+    region: Region | None = None,
+    hall: Hall | None = None,
+    transactions_by_hall: Mapping[int, int] | None = None,
+    now: datetime | None = None,
+) -> MonthlySummary:
+    """Complaints received in `month` (Asia/Shanghai) in the visible halls of `region`'s subtree
+    (or one `hall`, or every visible hall): per hall and in total, counts by category, channel and
+    severity, deadlines met vs. missed (a reply after its deadline, or an open complaint past it),
+    regulator complaints, repeat complainants (the same phone ≥ 2 times in the month; in the total
+    counted across halls), and complaints per 10,000 transactions where `transactions_by_hall`
+    gives the hall's total (the total's figure needs every hall's). Three queries at any size."""
+    now = now or timezone.now()
+    start, end = month_bounds(month)
+    halls = Hall.objects.visible_to(user).select_related("region")
+    if hall is not None:
+        halls = halls.filter(pk=hall.pk)
+    elif region is not None:
+        halls = halls.filter(region__path__startswith=region.path)
+    halls = list(halls.order_by("code"))
+    hall_ids = [h.pk for h in halls]
+    base = Complaint.objects.filter(hall_id__in=hall_ids, received_at__gte=start, received_at__lt=end)
+
+    counts = {f"category_{c}": Count("id", filter=Q(category=c)) for c in Category.values}
+    counts |= {f"channel_{c}": Count("id", filter=Q(channel=c)) for c in Channel.values}
+    counts |= {f"severity_{s}": Count("id", filter=Q(severity=s)) for s in Severity.values}
+    late = Q(met_deadline=False) | Q(
+        met_deadline__isnull=True, status__in=OPEN_STATUSES, paused_at__isnull=True, due_at__lt=now
+    )
+    aggregates = {
+        row["hall_id"]: row
+        for row in base.order_by()
+        .values("hall_id")
+        .annotate(
+            total=Count("id"),
+            on_time=Count("id", filter=Q(met_deadline=True)),
+            late=Count("id", filter=late),
+            regulator=Count("id", filter=Q(channel=Channel.REGULATOR)),
+            **counts,
+        )
+    }
+    phones: dict[int, dict[str, int]] = defaultdict(dict)
+    for hall_id, digest, n in (
+        base.order_by()
+        .values("hall_id", "phone_hash")
+        .annotate(n=Count("id"))
+        .values_list("hall_id", "phone_hash", "n")
+    ):
+        phones[hall_id][digest] = n
+
+    if transactions_by_hall is None:
+        transactions_by_hall = monthly_transactions(hall_ids=hall_ids, start=start, end=end)
+    rows = []
+    for h in halls:
+        row = SummaryRow(hall=h, transactions=transactions_by_hall.get(h.pk))
+        _fill(row, aggregates.get(h.pk))
+        repeats = [n for n in phones.get(h.pk, {}).values() if n >= 2]
+        row.repeat_complainants, row.repeat_complaints = len(repeats), sum(repeats)
+        rows.append(row)
+
+    total = SummaryRow(hall=None)
+    _fill(total, None)
+    for row in rows:
+        total.total += row.total
+        total.on_time += row.on_time
+        total.late += row.late
+        total.regulator += row.regulator
+        for attr in ("by_category", "by_channel", "by_severity"):
+            for key, value in getattr(row, attr).items():
+                getattr(total, attr)[key] = getattr(total, attr).get(key, 0) + value
+    across: dict[str, int] = defaultdict(int)
+    for per_hall in phones.values():
+        for digest, n in per_hall.items():
+            across[digest] += n
+    repeats = [n for n in across.values() if n >= 2]
+    total.repeat_complainants, total.repeat_complaints = len(repeats), sum(repeats)
+    if halls and all(h.pk in transactions_by_hall for h in halls):
+        total.transactions = sum(transactions_by_hall[h.pk] for h in halls)
+    return MonthlySummary(month=month.replace(day=1), region=region, rows=rows, total=total)
+
+
+def _fill(row: SummaryRow, aggregate: dict | None) -> None:
+    aggregate = aggregate or {}
+    row.total = aggregate.get("total", 0)
+    row.on_time = aggregate.get("on_time", 0)
+    row.late = aggregate.get("late", 0)
+    row.regulator = aggregate.get("regulator", 0)
+    row.by_category = {c: aggregate.get(f"category_{c}", 0) for c in Category.values}
+    row.by_channel = {c: aggregate.get(f"channel_{c}", 0) for c in Channel.values}
+    row.by_severity = {s: aggregate.get(f"severity_{s}", 0) for s in Severity.values}
