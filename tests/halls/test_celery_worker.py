@@ -8,6 +8,7 @@ import pytest
 import redis
 from celery.contrib.testing.worker import start_worker
 from celery.result import EagerResult
+from kombu import pools as kombu_pools
 
 from hallops.celery import app
 from halls.tasks import count_visible_halls
@@ -28,10 +29,11 @@ def require_redis() -> None:
 
 
 def _reset_connections() -> None:
-    # The app caches its broker pool, producer pool and result backend; drop them so the next
-    # use reads the configuration again.
-    if app._pool is not None:
-        app._pool.force_close_all()
+    # The app caches its broker pool, producer pool and result backend, and its pools live in
+    # kombu's process-wide registries keyed by broker URL; close and forget them all so the next
+    # use reads the configuration again (a closed pool left registered fails "Acquire on closed
+    # pool" when the same URL is used again, as under CI where the test URL is the settings' one).
+    kombu_pools.reset()
     app._pool = None
     app.amqp._producer_pool = None
     app._backend_cache = None
