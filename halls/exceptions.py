@@ -20,3 +20,7 @@ class RegionParentInvalid(DomainError):
 
 class HallCodeTaken(DomainError):
     field = "code"
+
+
+class CannotDeactivateSelf(DomainError):
+    field = "user"

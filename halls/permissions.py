@@ -28,6 +28,7 @@ ACTION_ROLES: dict[str, set[str]] = {
     "staff.change": {BRANCH, HALL},
     "staff.transfer": {BRANCH},
     "audit.view": {BRANCH, HALL},
+    "user.deactivate": set(),  # administrators only
 }
 
 

@@ -67,6 +67,7 @@ HALL_SEEN = every((200, 404), anonymous=(LOGIN, LOGIN), other_hall_manager=(404,
 ACCESS: dict[str, Access] = {
     # --- halls (pages) ---
     "login": Access(every(200)),
+    "healthz": Access(every(200)),  # load balancers: no login, whoever asks
     "logout": Access(every(302), method="post"),
     "dashboard": Access(PAGE_LIST),
     "hall_list": Access(PAGE_LIST),
