@@ -2,6 +2,8 @@
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from rest_framework import authentication, exceptions
 
 from halls.models import ApiClient, hash_token
@@ -35,3 +37,15 @@ class ApiClientTokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request):
         return self.keyword
+
+
+class ApiClientTokenScheme(OpenApiAuthenticationExtension):
+    """Describes the API client token in the OpenAPI schema (`Authorization: Token <key>`)."""
+
+    target_class = ApiClientTokenAuthentication
+    name = "apiClientToken"
+
+    def get_security_definition(self, auto_schema):
+        return build_bearer_security_scheme_object(
+            header_name="Authorization", token_prefix=self.target.keyword
+        )
