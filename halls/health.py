@@ -28,7 +28,7 @@ def check_broker() -> dict:
     with Connection(
         settings.CELERY_BROKER_URL, connect_timeout=BROKER_TIMEOUT_SECONDS, transport_options=options
     ) as broker:
-        broker.ensure_connection(max_retries=1, timeout=BROKER_TIMEOUT_SECONDS)
+        broker.ensure_connection(max_retries=0, timeout=BROKER_TIMEOUT_SECONDS)
     return {"status": "ok"}
 
 
