@@ -40,12 +40,10 @@ class ApiClientTokenAuthentication(authentication.BaseAuthentication):
 
 
 class ApiClientTokenScheme(OpenApiAuthenticationExtension):
-    """Describes the API client token in the OpenAPI schema (`Authorization: Token <key>`)."""
+    """Describes the token header in the OpenAPI schema."""
 
-    target_class = ApiClientTokenAuthentication
+    target_class = "halls.authentication.ApiClientTokenAuthentication"
     name = "apiClientToken"
 
     def get_security_definition(self, auto_schema):
-        return build_bearer_security_scheme_object(
-            header_name="Authorization", token_prefix=self.target.keyword
-        )
+        return build_bearer_security_scheme_object(header_name="Authorization", token_prefix="Token")

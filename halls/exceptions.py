@@ -14,13 +14,13 @@ class DomainError(Exception):
             self.field = field
 
 
+class CannotDeactivateSelf(DomainError):
+    field = "user"
+
+
 class RegionParentInvalid(DomainError):
     field = "parent"
 
 
 class HallCodeTaken(DomainError):
     field = "code"
-
-
-class CannotDeactivateSelf(DomainError):
-    field = "user"

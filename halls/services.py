@@ -25,6 +25,29 @@ HALL_FIELDS = (
 )
 
 
+@transaction.atomic(durable=True)
+def deactivate_user(*, actor, user) -> dict[str, int]:
+    """Deactivate a user account and end its access at once: the account can no longer log in,
+    every session of the user is deleted (one DELETE on `UserSession.user`) and the user's API
+    client token is revoked. Administrators only; refuses the actor's own account
+    (CannotDeactivateSelf). Idempotent: a second call finds nothing left to end.
+    Returns how many sessions and API clients it ended; the audit row records the same."""
+    require_permission(actor, "user.deactivate")
+    if user.pk == actor.pk:
+        raise CannotDeactivateSelf(_("You cannot deactivate your own account."))
+    user = type(user).objects.select_for_update().get(pk=user.pk)
+    was_active = user.is_active
+    if was_active:
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+    sessions_ended, _by_model = UserSession.objects.filter(user=user).delete()
+    clients_revoked = ApiClient.objects.filter(user=user, is_active=True).update(is_active=False)
+    ended = {"sessions_ended": sessions_ended, "api_clients_revoked": clients_revoked}
+    if was_active or sessions_ended or clients_revoked:
+        record_audit(actor=actor, action="halls.user.deactivated", subject=user, data=ended)
+    return ended
+
+
 @transaction.atomic
 def create_region(*, code: str, name: str, kind: str, parent: Region | None = None, actor=None) -> Region:
     """Create a branch (root) or a county office under a branch; sets the materialized path."""
@@ -117,26 +140,3 @@ def set_opening_hours(*, actor, hall: Hall, hours: dict[int, tuple[time, time] |
         data={str(d): (f"{s[0]:%H:%M}-{s[1]:%H:%M}" if s else None) for d, s in hours.items()},
     )
     return rows
-
-
-@transaction.atomic(durable=True)
-def deactivate_user(*, actor, user) -> dict[str, int]:
-    """Deactivate a user account and end its access at once: the account can no longer log in,
-    every session of the user is deleted (one DELETE on `UserSession.user`) and the user's API
-    client token is revoked. Administrators only; refuses the actor's own account
-    (CannotDeactivateSelf). Idempotent: a second call finds nothing left to end.
-    Returns how many sessions and API clients it ended; the audit row records the same."""
-    require_permission(actor, "user.deactivate")
-    if user.pk == actor.pk:
-        raise CannotDeactivateSelf(_("You cannot deactivate your own account."))
-    user = type(user).objects.select_for_update().get(pk=user.pk)
-    was_active = user.is_active
-    if was_active:
-        user.is_active = False
-        user.save(update_fields=["is_active"])
-    sessions_ended, _by_model = UserSession.objects.filter(user=user).delete()
-    clients_revoked = ApiClient.objects.filter(user=user, is_active=True).update(is_active=False)
-    ended = {"sessions_ended": sessions_ended, "api_clients_revoked": clients_revoked}
-    if was_active or sessions_ended or clients_revoked:
-        record_audit(actor=actor, action="halls.user.deactivated", subject=user, data=ended)
-    return ended
