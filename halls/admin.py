@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from halls.exceptions import DomainError
+from halls.models import UserSession
 from halls.services import deactivate_user
 
 User = get_user_model()
@@ -40,3 +41,26 @@ class HallOpsUserAdmin(UserAdmin):
 
 admin.site.unregister(User)
 admin.site.register(User, HallOpsUserAdmin)
+
+
+@admin.register(UserSession)
+class UserSessionAdmin(admin.ModelAdmin):
+    """Who is signed in, until when; read-only (`deactivate_user` ends sessions). The session key
+    is the cookie's value, so it is never listed, linked or offered for selection."""
+
+    list_display = ["user", "expire_date"]
+    list_display_links = None
+    actions = None
+    list_select_related = ["user"]
+    search_fields = ["user__username"]
+    fields = ["user", "expire_date"]
+    readonly_fields = ["user", "expire_date"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

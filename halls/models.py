@@ -368,6 +368,10 @@ class UserSession(AbstractBaseSession):
         verbose_name = _("session")
         verbose_name_plural = _("sessions")
 
+    def __str__(self):
+        # Not the session key: that is the cookie's value and must not appear in pages or logs.
+        return f"{self.user_id or '-'} {self.expire_date:%Y-%m-%d %H:%M}"
+
     @classmethod
     def get_session_store_class(cls):
         from halls.sessions import SessionStore

@@ -199,3 +199,17 @@ def test_the_admin_action_reports_a_refusal_beside_the_user(admin_user, client):
 def test_password_validators_refuse_weak_passwords(hall_manager, password):
     with pytest.raises(ValidationError):
         validate_password(password, user=hall_manager)
+
+
+def test_the_sessions_admin_lists_who_is_signed_in_without_the_session_keys(admin_user, hall_manager, client):
+    manager_browser = logged_in_client(hall_manager)
+    key = manager_browser.session.session_key
+    client.force_login(admin_user)
+
+    response = client.get(reverse("admin:halls_usersession_changelist"))
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "hall-manager" in html
+    assert key not in html
+    assert client.get(reverse("admin:halls_usersession_add")).status_code == 403
