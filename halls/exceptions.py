@@ -14,6 +14,10 @@ class DomainError(Exception):
             self.field = field
 
 
+class CannotDeactivateSelf(DomainError):
+    field = "user"
+
+
 class RegionParentInvalid(DomainError):
     field = "parent"
 

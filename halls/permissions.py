@@ -23,6 +23,7 @@ ACTION_ROLES: dict[str, set[str]] = {
     "hall.view": EVERYONE,
     "hall.create": {BRANCH},
     "hall.change": {BRANCH},
+    "user.deactivate": set(),  # administrators only
     "staff.view": EVERYONE,
     "staff.create": {BRANCH, HALL},
     "staff.change": {BRANCH, HALL},

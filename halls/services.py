@@ -6,8 +6,14 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from halls.audit import record_audit
-from halls.exceptions import ApiClientNameTaken, DomainError, HallCodeTaken, RegionParentInvalid
-from halls.models import CLASS_MINIMUM_STAFF, ApiClient, Hall, OpeningHours, Region, hash_token
+from halls.exceptions import (
+    ApiClientNameTaken,
+    CannotDeactivateSelf,
+    DomainError,
+    HallCodeTaken,
+    RegionParentInvalid,
+)
+from halls.models import CLASS_MINIMUM_STAFF, ApiClient, Hall, OpeningHours, Region, UserSession, hash_token
 from halls.permissions import require_permission
 
 HALL_FIELDS = (
@@ -23,6 +29,29 @@ HALL_FIELDS = (
     "min_staff_peak",
     "is_active",
 )
+
+
+@transaction.atomic(durable=True)
+def deactivate_user(*, actor, user) -> dict[str, int]:
+    """Deactivate a user account and end its access at once: the account can no longer log in,
+    every session of the user is deleted (one DELETE on `UserSession.user`) and the user's API
+    client token is revoked. Administrators only; refuses the actor's own account
+    (CannotDeactivateSelf). Idempotent: a second call finds nothing left to end.
+    Returns how many sessions and API clients it ended; the audit row records the same."""
+    require_permission(actor, "user.deactivate")
+    if user.pk == actor.pk:
+        raise CannotDeactivateSelf(_("You cannot deactivate your own account."))
+    user = type(user).objects.select_for_update().get(pk=user.pk)
+    was_active = user.is_active
+    if was_active:
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+    sessions_ended, _by_model = UserSession.objects.filter(user=user).delete()
+    clients_revoked = ApiClient.objects.filter(user=user, is_active=True).update(is_active=False)
+    ended = {"sessions_ended": sessions_ended, "api_clients_revoked": clients_revoked}
+    if was_active or sessions_ended or clients_revoked:
+        record_audit(actor=actor, action="halls.user.deactivated", subject=user, data=ended)
+    return ended
 
 
 @transaction.atomic

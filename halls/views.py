@@ -3,11 +3,15 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
 
 from halls import selectors
 from halls.forms import HallFilterForm, HallForm
+from halls.health import run_health_checks
 from halls.models import Role
 from halls.pages import paginate, render_list
 from halls.permissions import has_permission, require_permission
@@ -94,3 +98,16 @@ def hall_edit(request, pk: int):
         messages.success(request, _("Hall %(name)s saved.") % {"name": hall.name})
         return redirect("hall_detail", pk=hall.pk)
     return render(request, "halls/hall_form.html", {"hall": hall, "form": form})
+
+
+@never_cache
+@require_safe
+def healthz(request):
+    """For load balancers: 200 with each check's result when the database and the broker answer,
+    503 naming the failing part otherwise. No login and no session."""
+    healthy, checks = run_health_checks()
+    failing = sorted(name for name, result in checks.items() if result["status"] == "fail")
+    body = {"status": "ok" if healthy else "fail", "checks": checks}
+    if failing:
+        body["failing"] = failing
+    return JsonResponse(body, status=200 if healthy else 503)

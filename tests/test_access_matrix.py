@@ -142,6 +142,7 @@ def complaint_action(status, body, *, paused=False, **overrides):
 ACCESS: dict[str, Access] = {
     # --- halls (pages) ---
     "login": Access(every(200)),
+    "healthz": Access(every(200)),  # load balancers: no login, whoever asks
     "logout": Access(every(302), method="post"),
     "dashboard": Access(PAGE_LIST),
     "hall_list": Access(PAGE_LIST),

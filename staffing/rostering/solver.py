@@ -60,11 +60,15 @@ def solve(
     seed: int = 1,
     weights: Weights = Weights(),
     on_progress: Callable[[float, float], None] | None = None,
+    track_first_full_cover: bool = False,
 ) -> Solution:
     """Best roster found within `time_limit` seconds. Never fails for lack of cover: the
-    shortfall is returned in `Solution.unmet`. Status INFEASIBLE (with no assignments) only
+    shortfall is returned in `Solution.unmet`. When the limit passes before CP-SAT finds any
+    solution, the greedy starting roster is returned (status GREEDY). Status INFEASIBLE (with no assignments) only
     when the per-person rules contradict each other. `on_progress(fraction, objective)` is called
-    on every improving solution. Deterministic for a given seed with `workers=1`. Four workers by
+    on every improving solution; only then, or with `track_first_full_cover` (the benchmark), is a
+    Python solution callback attached: without one CP-SAT never calls back into Python from its
+    worker threads, which is how the service runs it. Deterministic for a given seed with `workers=1`. Four workers by
     default even on two cores: CP-SAT's portfolio (hint repair, LNS, LP) needs several subsolvers
     and reaches full cover several times sooner than with two. A greedy roster
     (`greedy_roster`) is the starting hint."""
@@ -135,10 +139,25 @@ def solve(
     solver.parameters.num_workers = max(1, workers)
     solver.parameters.random_seed = seed
     solver.parameters.repair_hint = True
-    progress = _Progress(time_limit, on_progress, under_vars)
-    status = solver.solve(model, progress)
+    progress = None
+    if on_progress is not None or track_first_full_cover:
+        progress = _Progress(time_limit, on_progress, under_vars)
+    status = solver.solve(model, progress) if progress is not None else solver.solve(model)
     status_name = solver.status_name(status)
 
+    if status == cp_model.UNKNOWN:
+        # Out of time before a first solution (a loaded machine, a tiny limit): the greedy
+        # starting roster obeys every per-person rule, so it is the best roster known.
+        fallback = greedy_roster(problem)
+        return Solution(
+            assignments=fallback,
+            unmet=unmet_cover(problem, fallback),
+            objective=math.inf,
+            penalties={},
+            unmet_requests=unmet_requests(problem, fallback),
+            status="GREEDY",
+            wall_time=clock.perf_counter() - started,
+        )
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return Solution(
             assignments=[],
@@ -164,7 +183,7 @@ def solve(
         unmet_requests=unmet_requests(problem, assignments),
         status=status_name,
         wall_time=clock.perf_counter() - started,
-        first_full_cover_seconds=progress.first_zero_under_at,
+        first_full_cover_seconds=progress.first_zero_under_at if progress is not None else None,
     )
 
 

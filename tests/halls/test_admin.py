@@ -26,6 +26,7 @@ READ_ONLY = {
     "trafficrecord",
     "qualification",
     "idempotencykey",
+    "usersession",
 }
 
 

@@ -139,10 +139,14 @@ def test_if_empty_leaves_an_existing_database_alone_and_without_it_the_command_r
         seed("--scale", "small", "--seed", "2")
 
 
-def test_every_demo_login_signs_in_and_sees_its_scope_through_the_api(client):
+def test_every_demo_login_signs_in_reaches_its_dashboard_and_sees_its_scope_through_the_api(client):
     seed("--scale", "small", "--seed", "1", "--if-empty")
     for username, hall_count in LOGINS.items():
-        assert client.login(username=username, password=DEMO_PASSWORD), username
+        # Through the real login page (and its lockout checks), as a person would.
+        signed_in = client.post("/login/", {"username": username, "password": DEMO_PASSWORD}, follow=True)
+        assert signed_in.status_code == 200, username
+        assert signed_in.redirect_chain[-1][0] == "/", (username, signed_in.redirect_chain)
+        assert signed_in.context["user"].username == username
         response = client.get("/api/v1/halls/")
         assert response.status_code == 200
         assert len(response.json()["results"]) == hall_count, username

@@ -17,12 +17,19 @@ def test_feasible_cover_is_met_with_zero_unmet_hours_and_no_broken_rule():
     p = problem(
         people=staff(6, seniors=3), weeks=2, open_from=8, open_to=20, required=2, rules=Rules(max_hours=84)
     )
-    solution = solve(p, time_limit=10)
+    solution = solve(p, time_limit=10, track_first_full_cover=True)
     assert solution.status in ("OPTIMAL", "FEASIBLE")
     assert solution.unmet == []
     assert solution.unmet_hours == 0
     assert check_roster(p, solution.assignments) == []
     assert solution.first_full_cover_seconds is not None
+
+
+def test_without_a_callback_the_solver_reports_no_first_full_cover_time():
+    p = problem(people=staff(6, seniors=3), weeks=1, open_from=8, open_to=20, required=2)
+    solution = solve(p, time_limit=5)
+    assert solution.unmet == []
+    assert solution.first_full_cover_seconds is None
 
 
 def test_infeasible_cover_still_returns_a_roster_and_lists_the_unmet_hours():
@@ -128,3 +135,11 @@ def test_holidays_get_their_own_fairness_term():
         if a.day in p.holidays:
             holiday_days[a.staff_id] = holiday_days.get(a.staff_id, 0) + 1
     assert sorted(holiday_days.values()) == [1, 1, 1]
+
+
+def test_when_time_runs_out_before_any_solution_the_greedy_roster_is_returned():
+    p = problem(people=staff(6, seniors=3), weeks=2, open_from=8, open_to=20, required=2)
+    solution = solve(p, time_limit=0.000001, workers=1)
+    assert solution.status == "GREEDY"
+    assert solution.assignments, "the greedy roster is kept, not an empty one"
+    assert check_roster(p, solution.assignments) == []
