@@ -49,7 +49,7 @@ check: install
 	DJANGO_SETTINGS_MODULE=hallops.settings_test $(PY) manage.py makemigrations --check --dry-run
 
 test: install browser lint check
-	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+	$(PY) -m pytest -n 2 --dist loadgroup --max-worker-restart=0 $(PYTEST_ARGS)
 
 worker: install
 	$(VENV)/bin/celery -A hallops worker --loglevel INFO --concurrency 2
