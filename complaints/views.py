@@ -9,8 +9,9 @@ from datetime import date
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -215,8 +216,15 @@ def complaint_action(request, pk: int, action: str):
     form = spec.form_class(request.POST, request.FILES, complaint=complaint, prefix=action)
     if form.is_valid() and form.save(actor=request.user) is not None:
         messages.success(request, spec.done)
-        return redirect("complaints:detail", pk=complaint.pk)
+        return _see_other(complaint)
     return _render_detail(request, _visible_complaint(request.user, pk), failed=(action, form))
+
+
+def _see_other(complaint: Complaint) -> HttpResponseRedirect:
+    """Back to the complaint after a POST (303 See Other: the browser GETs the page)."""
+    response = HttpResponseRedirect(reverse("complaints:detail", kwargs={"pk": complaint.pk}))
+    response.status_code = 303
+    return response
 
 
 @login_required
