@@ -187,7 +187,7 @@ def test_htmx_gets_only_the_results_fragment_and_the_page_links_its_pages(cast, 
     fragment = queue(client, cast.hall_manager, "page=2", HTTP_HX_REQUEST="true")
     assert "<html" not in html(fragment) and "countdown-labels" not in html(fragment)
     assert len(numbers_on(fragment)) == 5
-    assert fragment["Vary"] == "HX-Request, Cookie" or "HX-Request" in fragment["Vary"]
+    assert "HX-Request" in fragment["Vary"]
     page = html(queue(client, cast.hall_manager))
     assert 'hx-get="?page=2" hx-target="#complaint-results"' in page
 
@@ -509,7 +509,7 @@ def test_the_accountability_form_records_deductions_for_responsible_clerks(
     )
     assert [(s.staff, s.deduction) for s in finding.shares.all()] == [(clerk_staff, Decimal("2.50"))]
     page = html(client.get(response["Location"]))
-    assert "有责" in page or finding.get_finding_display() in page
+    assert '<dd class="col-sm-7">有责</dd>' in page
     assert "2.50" in page and f'action="/complaints/{complaint.pk}/accountability/"' not in page
 
 
