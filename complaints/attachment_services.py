@@ -3,10 +3,12 @@ server-made names (complaints.models.attachment_path)."""
 
 import os
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from complaints.exceptions import AttachmentRejected
+from complaints.masking import may_view_unmasked
 from complaints.models import Complaint, ComplaintAttachment, ComplaintEvent
 from complaints.services import add_event, lock_complaint
 from halls.audit import record_audit
@@ -77,3 +79,29 @@ def attach_complaint_file(*, actor, complaint: Complaint, upload) -> ComplaintAt
         data={"attachment": attachment.pk, "name": attachment.original_name},
     )
     return attachment
+
+
+def may_open_attachments(user, complaint: Complaint) -> bool:
+    """Attachments carry the customer's own words, voice and papers: they open for the people who
+    may see the customer unmasked (complaints.masking.may_view_unmasked) and nobody else."""
+    return may_view_unmasked(user, complaint)
+
+
+@transaction.atomic
+def open_complaint_attachment(*, actor, attachment: ComplaintAttachment):
+    """The stored file of an attachment, opened for reading, for a person allowed to open it
+    (may_open_attachments; PermissionDenied otherwise); an audit row records who opened which
+    file. Raises FileNotFoundError (and records nothing) when the file is gone from storage.
+    The caller resolves the attachment through a scoped complaint (another hall's is a 404)."""
+    complaint = attachment.complaint
+    if not may_open_attachments(actor, complaint):
+        raise PermissionDenied("complaint.attachment.open")
+    handle = attachment.file.open("rb")
+    record_audit(
+        actor=actor,
+        action="complaints.complaint.attachment_opened",
+        subject=complaint,
+        hall=complaint.hall,
+        data={"attachment": attachment.pk, "name": attachment.original_name},
+    )
+    return handle

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from halls.models import Hall, Region
 from halls.triggers import touch_updated_at
@@ -42,7 +43,7 @@ class Status(models.TextChoices):
     ASSIGNED = "assigned", _("Assigned")
     IN_PROGRESS = "in_progress", _("In progress")
     REPLIED = "replied", _("Replied to customer")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", pgettext_lazy("complaint status", "Closed")
 
 
 OPEN_STATUSES = (Status.RECEIVED, Status.ASSIGNED, Status.IN_PROGRESS)
@@ -310,7 +311,7 @@ class EventKind(models.TextChoices):
     PAUSED = "paused", _("Waiting on the customer")
     RESUMED = "resumed", _("Resumed")
     REPLIED = "replied", _("Replied to customer")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", pgettext_lazy("complaint status", "Closed")
     REOPENED = "reopened", _("Reopened")
     NOTE = "note", _("Note")
     ATTACHMENT = "attachment", _("Attachment added")

@@ -1,14 +1,15 @@
 """Reads of complaints for pages, the API and exports, with their joins applied."""
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, DateTimeField, ExpressionWrapper, F, Prefetch, Q, Value
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from complaints.escalation import ancestor_paths
 from complaints.models import (
@@ -20,8 +21,9 @@ from complaints.models import (
     ComplaintEvent,
     Notification,
     Severity,
-    SlaState,
+    Status,
 )
+from complaints.services import HAND_OVER_STATUSES, WORKFLOW
 from complaints.sla import SHANGHAI
 from halls.models import Hall, Region, Role
 from halls.permissions import has_permission
@@ -40,30 +42,55 @@ def complaint_list(*, user):
     )
 
 
+QUEUE_ALL_STATUSES = "all"
+
+
 def complaint_queue(
     *,
     user,
     mine: bool = False,
     hall: Hall | None = None,
+    hall_ids: Iterable[int] | None = None,
     due_soon: bool = False,
     overdue: bool = False,
     severity: str | None = None,
+    channel: str | None = None,
+    status: str | None = None,
     now: datetime | None = None,
 ):
-    """The queue board: open complaints, soonest deadline first. `mine` = handled or first received
-    by the user; `due_soon` = within its due-soon window (not yet overdue); `overdue` = past due."""
+    """The queue board, soonest deadline first. Open complaints unless `status` names one status
+    (or QUEUE_ALL_STATUSES for every status). `mine` = handled or first received by the user;
+    `hall` / `hall_ids` = those halls only (still within the user's scope); `due_soon` = the clock
+    runs and the deadline is within the complaint's due-soon window but not yet passed (computed
+    from due_at, so it does not wait for the deadline job); `overdue` = the clock runs and the
+    deadline has passed."""
     now = now or timezone.now()
-    queryset = complaint_list(user=user).filter(status__in=OPEN_STATUSES)
+    queryset = complaint_list(user=user)
+    if not status:
+        queryset = queryset.filter(status__in=OPEN_STATUSES)
+    elif status != QUEUE_ALL_STATUSES:
+        queryset = queryset.filter(status=status)
     if mine:
         queryset = queryset.filter(Q(current_handler=user) | Q(first_receiver=user))
     if hall is not None:
         queryset = queryset.filter(hall=hall)
+    if hall_ids is not None:
+        queryset = queryset.filter(hall_id__in=list(hall_ids))
     if severity:
         queryset = queryset.filter(severity=severity)
+    if channel:
+        queryset = queryset.filter(channel=channel)
     if overdue:
-        queryset = queryset.filter(paused_at__isnull=True, due_at__lt=now)
+        queryset = queryset.filter(status__in=OPEN_STATUSES, paused_at__isnull=True, due_at__lt=now)
     if due_soon:
-        queryset = queryset.filter(sla_state=SlaState.DUE_SOON, due_at__gte=now)
+        soon_from = ExpressionWrapper(
+            F("due_at") - F("due_soon_minutes") * Value(timedelta(minutes=1)), output_field=DateTimeField()
+        )
+        queryset = (
+            queryset.alias(soon_from=soon_from)
+            .filter(status__in=OPEN_STATUSES, paused_at__isnull=True, due_at__gte=now)
+            .filter(soon_from__lte=now)
+        )
     return queryset.order_by("due_at", "id")
 
 
@@ -126,6 +153,43 @@ def may_act(*, user, complaint: Complaint) -> dict[str, bool]:
         "note": handle,
         "decide_accountability": has_permission(user, "complaint.decide_accountability", hall=complaint.hall),
     }
+
+
+def allowed_actions(*, user, complaint: Complaint, accountability=None) -> frozenset[str]:
+    """The action forms the detail page offers `user` now: the workflow steps open from the
+    complaint's status (complaints.services.WORKFLOW) for its current handler or a manager,
+    hand-over while assigned or in progress, pause or resume while in progress, notes and
+    attachments for those who handle the hall's complaints, and the accountability finding of a
+    replied or closed complaint that has none (`accountability`) for those who decide it.
+    The services check everything again."""
+    may = may_act(user=user, complaint=complaint)
+    actions = set()
+
+    def opens(action: str) -> bool:
+        return complaint.status in WORKFLOW[action][0]
+
+    if may["assign"] and opens("assign"):
+        actions.add("assign")
+    if may["handle"]:
+        if complaint.status in HAND_OVER_STATUSES:
+            actions.add("hand_over")
+        if opens("start"):
+            actions.add("start")
+        if opens("reply"):
+            actions |= {"resume"} if complaint.is_paused else {"pause", "reply"}
+        if opens("close"):
+            actions.add("close")
+        if opens("reopen"):
+            actions.add("reopen")
+    if may["note"]:
+        actions |= {"note", "attach"}
+    if (
+        may["decide_accountability"]
+        and complaint.status in (Status.REPLIED, Status.CLOSED)
+        and accountability is None
+    ):
+        actions.add("accountability")
+    return frozenset(actions)
 
 
 # --- Monthly summary ------------------------------------------------------------------------
@@ -276,3 +340,33 @@ def _fill(row: SummaryRow, aggregate: dict | None) -> None:
     row.by_category = {c: aggregate.get(f"category_{c}", 0) for c in Category.values}
     row.by_channel = {c: aggregate.get(f"channel_{c}", 0) for c in Channel.values}
     row.by_severity = {s: aggregate.get(f"severity_{s}", 0) for s in Severity.values}
+
+
+def summary_charts(summary: MonthlySummary) -> dict[str, dict]:
+    """Data of the summary page's charts, in the shape static/hallops/app.js draws (labels and
+    datasets): the month's complaints by category, by channel, and — when the summary covers more
+    than one hall — per hall by severity. No queries."""
+    total = summary.total
+    charts = {
+        "by_category": {
+            "labels": [str(label) for label in Category.labels],
+            "datasets": [
+                {"key": "total", "label": str(_("Complaints")), "data": list(total.by_category.values())}
+            ],
+        },
+        "by_channel": {
+            "labels": [str(label) for label in Channel.labels],
+            "datasets": [
+                {"key": "total", "label": str(_("Complaints")), "data": list(total.by_channel.values())}
+            ],
+        },
+    }
+    if len(summary.rows) > 1:
+        charts["by_hall"] = {
+            "labels": [row.hall.name for row in summary.rows],
+            "datasets": [
+                {"key": value, "label": str(label), "data": [row.by_severity[value] for row in summary.rows]}
+                for value, label in Severity.choices
+            ],
+        }
+    return charts

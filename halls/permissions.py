@@ -46,6 +46,7 @@ ACTION_ROLES: dict[str, set[str]] = {
     "complaint.view_unmasked": {BRANCH, HALL},
     "complaint.export": {BRANCH, INSPECTOR, HALL},
     "complaint.manage_calendar": {BRANCH},
+    "complaint.view_summary": {BRANCH, INSPECTOR, HALL},
 }
 
 

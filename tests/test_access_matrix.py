@@ -16,11 +16,15 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import get_resolver, reverse
 from django.utils import timezone
 
+from complaints.models import ComplaintAttachment
 from staffing.models import Roster
 from tests.complaints.factories import ComplaintFactory
+from tests.halls.factories import UserFactory
 from tests.staffing.factories import AssignmentFactory, RosterFactory, ShiftTypeFactory, StaffFactory
 
 ROLES = (
@@ -139,6 +143,55 @@ def complaint_action(status, body, *, paused=False, **overrides):
     )
 
 
+# Complaint pages' action forms: the complaint is resolved first (another hall's is a 404), then the
+# permission (a 403); a done action sends the browser back to the complaint (303 See Other).
+DONE = 303
+COMPLAINT_PAGE_ACTION = {
+    **HALL_SEEN,
+    "branch_manager": (DONE, 404),
+    "inspector": (403, 404),
+    "hall_manager": (DONE, 404),
+    "clerk": (DONE, 404),
+    "hr_client": (LOGIN, LOGIN),
+    "admin_user": (DONE, DONE),
+}
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def new_handler_pk(cast, hall):
+    """A person with a login working in the hall: someone a complaint can be given to."""
+    return StaffFactory(hall=hall, user=UserFactory()).user.pk
+
+
+def complaint_page_action(prefix, status, body, *, paused=False, **overrides):
+    """POST the detail page's `prefix` form (fields named "<prefix>-<name>") at version 1."""
+
+    def data(cast, hall):
+        values = body(cast, hall) if callable(body) else body
+        return {f"{prefix}-version": 1, **{f"{prefix}-{name}": value for name, value in values.items()}}
+
+    return Access(
+        {**COMPLAINT_PAGE_ACTION, **overrides},
+        kwargs=complaint_pk(status, paused=paused),
+        method="post",
+        data=data,
+    )
+
+
+def complaint_attachment_pks(cast, hall):
+    """An attachment of an assigned complaint handled by the cast's clerk."""
+    pk = complaint_pk("assigned")(cast, hall)["pk"]
+    attachment = ComplaintAttachment.objects.create(
+        complaint_id=pk,
+        file=ContentFile(PNG, name="photo.png"),
+        original_name="photo.png",
+        content_type="image/png",
+        size=len(PNG),
+        uploaded_by=cast.clerk,
+    )
+    return {"pk": pk, "attachment_pk": attachment.pk}
+
+
 ACCESS: dict[str, Access] = {
     # --- halls (pages) ---
     "login": Access(every(200)),
@@ -245,6 +298,37 @@ ACCESS: dict[str, Access] = {
     "api-assignment-list": Access(every(200, anonymous=NO_TOKEN)),
     "api-assignment-detail": Access({**HALL_SEEN, "anonymous": (NO_TOKEN, NO_TOKEN)}, kwargs=assignment_pk),
     # --- complaints ---
+    "complaints:queue": Access(PAGE_LIST),
+    "complaints:intake": Access(every(200, anonymous=LOGIN, hr_client=LOGIN, inspector=403)),
+    "complaints:summary": Access(every(200, anonymous=LOGIN, hr_client=LOGIN, clerk=403)),
+    "complaints:detail": Access({**HALL_SEEN, "hr_client": (LOGIN, LOGIN)}, kwargs=complaint_pk("received")),
+    "complaints:assign": complaint_page_action(
+        "assign", "received", lambda cast, hall: {"handler": new_handler_pk(cast, hall)}, clerk=(403, 404)
+    ),
+    "complaints:hand-over": complaint_page_action(
+        "hand_over", "assigned", lambda cast, hall: {"handler": new_handler_pk(cast, hall), "reason": "换人"}
+    ),
+    "complaints:start": complaint_page_action("start", "assigned", {}),
+    "complaints:pause": complaint_page_action("pause", "in_progress", {"reason": "等待客户资料"}),
+    "complaints:resume": complaint_page_action("resume", "in_progress", {}, paused=True),
+    "complaints:reply": complaint_page_action(
+        "reply", "in_progress", {"reply": "已处理", "root_cause": "系统故障"}
+    ),
+    "complaints:close": complaint_page_action("close", "replied", {"satisfaction": "satisfied"}),
+    "complaints:reopen": complaint_page_action("reopen", "closed", {"reason": "客户不满意"}),
+    "complaints:note": complaint_page_action("note", "received", {"message": "已致电客户"}),
+    "complaints:attach": complaint_page_action(
+        "attach", "received", lambda cast, hall: {"file": SimpleUploadedFile("photo.png", PNG)}
+    ),
+    "complaints:attachment-download": Access(
+        {**HALL_SEEN, "inspector": (403, 404), "hr_client": (LOGIN, LOGIN)}, kwargs=complaint_attachment_pks
+    ),
+    "complaints:accountability": complaint_page_action(
+        "accountability",
+        "replied",
+        {"finding": "not_at_fault", "reason": "系统原因", "shares-TOTAL_FORMS": 0, "shares-INITIAL_FORMS": 0},
+        clerk=(403, 404),
+    ),
     "complaints:summary-export": Access(every(200, anonymous=LOGIN, hr_client=LOGIN, clerk=403)),
     "complaints:list-export": Access(every(200, anonymous=LOGIN, hr_client=LOGIN, clerk=403)),
     "api-complaint-list": Access(every(200, anonymous=NO_TOKEN)),
@@ -286,8 +370,9 @@ def test_every_url_name_has_a_row_and_every_row_a_url():
 
 
 @pytest.fixture
-def world(cast, admin_user):
+def world(cast, admin_user, settings, tmp_path):
     cast.admin_user = admin_user
+    settings.MEDIA_ROOT = tmp_path  # uploaded and attached files stay out of var/media
     return cast
 
 

@@ -57,8 +57,50 @@
     });
   }
 
+  // SLA countdowns: the server renders each one (due time in data-due, due-soon window in minutes
+  // in data-due-soon) and the wording in the "countdown-labels" json_script, with its own clock
+  // so a wrong phone clock does not move deadlines. Every second the text and data-state
+  // (on_track / due_soon / overdue) follow; elements swapped in by htmx are picked up as well.
+  var countdown = null;
+
+  function startCountdowns() {
+    var source = document.getElementById("countdown-labels");
+    if (!source) {
+      return;
+    }
+    var labels = JSON.parse(source.textContent);
+    countdown = { labels: labels, offset: Date.parse(labels.now) - Date.now() };
+    tickCountdowns();
+    window.setInterval(tickCountdowns, 1000);
+  }
+
+  function pad(value) {
+    return value < 10 ? "0" + value : String(value);
+  }
+
+  function formatDuration(seconds) {
+    seconds = Math.abs(seconds);
+    var days = Math.floor(seconds / 86400);
+    var rest = seconds % 86400;
+    var clock = pad(Math.floor(rest / 3600)) + ":" + pad(Math.floor((rest % 3600) / 60)) + ":" + pad(rest % 60);
+    return days ? countdown.labels.day.replace("{n}", days) + " " + clock : clock;
+  }
+
+  function tickCountdowns() {
+    var now = Date.now() + countdown.offset;
+    document.querySelectorAll(".countdown[data-due]").forEach(function (element) {
+      var remaining = Math.ceil((Date.parse(element.dataset.due) - now) / 1000);
+      var dueSoon = parseInt(element.dataset.dueSoon, 10) * 60;
+      var state = remaining <= 0 ? "overdue" : remaining <= dueSoon ? "due_soon" : "on_track";
+      var label = remaining <= 0 ? countdown.labels.overdue : countdown.labels.left;
+      element.textContent = label.replace("{time}", formatDuration(remaining));
+      element.dataset.state = state;
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     drawCharts(document);
+    startCountdowns();
   });
   document.addEventListener("htmx:afterSettle", function (event) {
     drawCharts(event.target);
