@@ -28,6 +28,14 @@ ACTION_ROLES: dict[str, set[str]] = {
     "staff.change": {BRANCH, HALL},
     "staff.transfer": {BRANCH},
     "audit.view": {BRANCH, HALL},
+    "staff.discipline": {BRANCH, HALL},
+    "assessment.view_results": EVERYONE,
+    "assessment.view_runs": {BRANCH, INSPECTOR, HR},
+    "assessment.compute": {BRANCH},
+    "assessment.publish": {BRANCH},
+    "assessment.rate": {HALL},
+    "assessment.import": {BRANCH, HALL},
+    "assessment.manage_schemes": {BRANCH},
 }
 
 

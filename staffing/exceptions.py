@@ -11,3 +11,7 @@ class StaffHallNotAllowed(DomainError):
 
 class TransferInvalid(DomainError):
     field = "on"
+
+
+class DisciplineInvalid(DomainError):
+    field = "occurred_on"
