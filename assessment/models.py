@@ -32,7 +32,10 @@ class Source(models.TextChoices):
 class Measure(models.TextChoices):
     """What one fact's value measures. Each measure belongs to one source (MEASURE_SOURCE)."""
 
-    EVALUATION_SCORE = "evaluation_score", _("Evaluation score (very satisfied 100, satisfied 80, dissatisfied 0)")
+    EVALUATION_SCORE = (
+        "evaluation_score",
+        _("Evaluation score (very satisfied 100, satisfied 80, dissatisfied 0)"),
+    )
     TRANSACTIONS = "transactions", _("Transactions handled")
     RECOMMENDATIONS = "recommendations", _("Recommendations made (say one more sentence)")
     SALES = "sales", _("Sales")
@@ -109,7 +112,9 @@ class AssessmentScheme(models.Model):
                 condition=Q(status="active"),
                 name="scheme_active_post_from_unique",
             ),
-            models.CheckConstraint(condition=Q(effective_from__day=1), name="scheme_effective_from_month_start"),
+            models.CheckConstraint(
+                condition=Q(effective_from__day=1), name="scheme_effective_from_month_start"
+            ),
             models.CheckConstraint(
                 condition=Q(effective_to__isnull=True) | Q(effective_to__gte=F("effective_from")),
                 name="scheme_effective_to_after_from",
@@ -189,7 +194,9 @@ class Indicator(models.Model):
             models.CheckConstraint(
                 condition=Q(aggregate__in=["sum", "avg", "count"]), name="indicator_aggregate_valid"
             ),
-            models.CheckConstraint(condition=Q(when_missing__in=["zero", "full"]), name="indicator_when_missing_valid"),
+            models.CheckConstraint(
+                condition=Q(when_missing__in=["zero", "full"]), name="indicator_when_missing_valid"
+            ),
             models.CheckConstraint(
                 condition=Q(rule__in=["ratio_to_target", "linear_band", "deduction", "direct_points"]),
                 name="indicator_rule_valid",
@@ -317,6 +324,9 @@ class SupervisorRating(models.Model):
         ]
         triggers = [touch_updated_at()]
 
+    def __str__(self):
+        return f"{self.staff_id} {self.month:%Y-%m} {self.points}"
+
     @property
     def points(self) -> int:
         return self.attitude + self.skill + self.teamwork + self.appearance
@@ -341,7 +351,9 @@ class FactImport(models.Model):
         verbose_name_plural = _("imports")
         ordering = ["-created_at"]
         constraints = [
-            models.CheckConstraint(condition=Q(kind__in=["evaluations", "kpis"]), name="fact_import_kind_valid")
+            models.CheckConstraint(
+                condition=Q(kind__in=["evaluations", "kpis"]), name="fact_import_kind_valid"
+            )
         ]
 
     def __str__(self):
@@ -411,6 +423,9 @@ class FactRevision(models.Model):
         verbose_name_plural = _("fact revisions")
         constraints = [models.CheckConstraint(condition=Q(month__day=1), name="fact_revision_month_start")]
 
+    def __str__(self):
+        return f"{self.month:%Y-%m} r{self.revision}"
+
 
 # --- Star levels ------------------------------------------------------------------------------------
 
@@ -439,7 +454,9 @@ class StarLevelPolicy(models.Model):
         default=2,
         validators=[MinValueValidator(1), MaxValueValidator(12)],
     )
-    demote_below_lowest = models.BooleanField(_("drop a level at once after a month below the lowest band"), default=True)
+    demote_below_lowest = models.BooleanField(
+        _("drop a level at once after a month below the lowest band"), default=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -544,7 +561,9 @@ class ResultRun(models.Model):
         SUPERSEDED = "superseded", _("Superseded")
         FAILED = "failed", _("Failed")
 
-    branch = models.ForeignKey(Region, verbose_name=_("branch"), on_delete=models.PROTECT, related_name="result_runs")
+    branch = models.ForeignKey(
+        Region, verbose_name=_("branch"), on_delete=models.PROTECT, related_name="result_runs"
+    )
     month = models.DateField(_("month"))
     version = models.PositiveIntegerField(_("version"))
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.COMPUTING)
@@ -554,7 +573,9 @@ class ResultRun(models.Model):
     )
     fact_revision = models.BigIntegerField(_("fact revision"), default=0)
     input_hash = models.CharField(_("input hash"), max_length=32, blank=True)
-    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0, validators=[MaxValueValidator(100)])
+    progress = models.PositiveSmallIntegerField(
+        _("progress (%)"), default=0, validators=[MaxValueValidator(100)]
+    )
     progress_note = models.CharField(_("progress note"), max_length=200, blank=True)
     staff_count = models.PositiveIntegerField(_("staff assessed"), default=0)
     error = models.TextField(_("error"), blank=True)
@@ -658,7 +679,9 @@ class MonthlyResult(models.Model):
         ordering = ["run", "rank_in_branch", "staff_id"]
         constraints = [
             models.UniqueConstraint(fields=["run", "staff"], name="monthly_result_one_per_staff_in_run"),
-            models.CheckConstraint(condition=Q(total__gte=0, total__lte=100), name="monthly_result_total_range"),
+            models.CheckConstraint(
+                condition=Q(total__gte=0, total__lte=100), name="monthly_result_total_range"
+            ),
             models.CheckConstraint(
                 condition=Q(rank_in_hall__gte=1, rank_in_hall__lte=F("hall_size")),
                 name="monthly_result_rank_in_hall_range",
@@ -707,7 +730,9 @@ class IndicatorScore(models.Model):
         verbose_name_plural = _("indicator scores")
         constraints = [
             models.UniqueConstraint(fields=["result", "indicator"], name="indicator_score_unique"),
-            models.CheckConstraint(condition=Q(points__gte=0, score__gte=0), name="indicator_score_not_negative"),
+            models.CheckConstraint(
+                condition=Q(points__gte=0, score__gte=0), name="indicator_score_not_negative"
+            ),
         ]
         triggers = [
             pgtrigger.Trigger(
@@ -717,6 +742,9 @@ class IndicatorScore(models.Model):
                 func=FROZEN_INDICATOR_SCORE_GUARD,
             ),
         ]
+
+    def __str__(self):
+        return f"{self.result_id}/{self.indicator_id} {self.score}"
 
 
 class StarLevelChangeQuerySet(models.QuerySet):
@@ -751,6 +779,9 @@ class StarLevelChange(models.Model):
         ]
         indexes = [models.Index(fields=["updated_at", "id"], name="star_level_change_sync_idx")]
         triggers = [touch_updated_at()]
+
+    def __str__(self):
+        return f"{self.staff_id} {self.month:%Y-%m} {self.from_level}→{self.to_level}"
 
     @property
     def hall(self):

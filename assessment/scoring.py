@@ -93,10 +93,9 @@ def explain(indicator, *, value: Decimal | None, fact_count: int, points: Decima
         rule = _("%(max)s points minus %(per)s for each unit (%(value)s), never below %(floor)s") % args
     else:
         rule = _("the value counts as points, at most %(max)s") % args
-    return (
-        _("%(n)s facts, %(aggregate)s %(value)s; %(rule)s = %(points)s points; weight %(weight)s of 100 → %(score)s")
-        % {**args, "rule": rule}
-    )
+    return _(
+        "%(n)s facts, %(aggregate)s %(value)s; %(rule)s = %(points)s points; weight %(weight)s of 100 → %(score)s"
+    ) % {**args, "rule": rule}
 
 
 @dataclass(frozen=True)

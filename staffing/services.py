@@ -148,14 +148,25 @@ def record_discipline(
     if not Decimal(0) < deduction <= Decimal(100):
         raise DisciplineInvalid(_("A deduction is between 0 and 100 points."), field="deduction")
     record = DisciplineRecord.objects.create(
-        staff=staff, hall=hall, occurred_on=occurred_on, kind=kind, deduction=deduction, note=note, recorded_by=actor
+        staff=staff,
+        hall=hall,
+        occurred_on=occurred_on,
+        kind=kind,
+        deduction=deduction,
+        note=note,
+        recorded_by=actor,
     )
     record_audit(
         actor=actor,
         action="staffing.discipline.recorded",
         subject=record,
         hall=hall,
-        data={"staff": staff.employee_no, "kind": kind, "deduction": str(deduction), "on": occurred_on.isoformat()},
+        data={
+            "staff": staff.employee_no,
+            "kind": kind,
+            "deduction": str(deduction),
+            "on": occurred_on.isoformat(),
+        },
     )
     return record
 

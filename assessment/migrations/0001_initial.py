@@ -10,603 +10,1287 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('halls', '0001_initial'),
-        ('staffing', '0002_discipline_record'),
+        ("halls", "0001_initial"),
+        ("staffing", "0002_discipline_record"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CustomerEvaluation',
+            name="CustomerEvaluation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('device_txn_id', models.CharField(max_length=64, verbose_name='device transaction id')),
-                ('rated_at', models.DateTimeField(verbose_name='rated at')),
-                ('rating', models.CharField(choices=[('very_satisfied', 'Very satisfied'), ('satisfied', 'Satisfied'), ('dissatisfied', 'Dissatisfied')], max_length=20, verbose_name='rating')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("device_txn_id", models.CharField(max_length=64, verbose_name="device transaction id")),
+                ("rated_at", models.DateTimeField(verbose_name="rated at")),
+                (
+                    "rating",
+                    models.CharField(
+                        choices=[
+                            ("very_satisfied", "Very satisfied"),
+                            ("satisfied", "Satisfied"),
+                            ("dissatisfied", "Dissatisfied"),
+                        ],
+                        max_length=20,
+                        verbose_name="rating",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'verbose_name': 'customer evaluation',
-                'verbose_name_plural': 'customer evaluations',
+                "verbose_name": "customer evaluation",
+                "verbose_name_plural": "customer evaluations",
             },
         ),
         migrations.CreateModel(
-            name='DailyKpi',
+            name="DailyKpi",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField(verbose_name='day')),
-                ('transactions', models.PositiveIntegerField(verbose_name='transactions handled')),
-                ('recommendations', models.PositiveIntegerField(verbose_name='recommendations made')),
-                ('sales', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='sales')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField(verbose_name="day")),
+                ("transactions", models.PositiveIntegerField(verbose_name="transactions handled")),
+                ("recommendations", models.PositiveIntegerField(verbose_name="recommendations made")),
+                ("sales", models.DecimalField(decimal_places=2, max_digits=12, verbose_name="sales")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'verbose_name': 'daily KPI record',
-                'verbose_name_plural': 'daily KPI records',
+                "verbose_name": "daily KPI record",
+                "verbose_name_plural": "daily KPI records",
             },
         ),
         migrations.CreateModel(
-            name='FactImport',
+            name="FactImport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('evaluations', 'Customer evaluations'), ('kpis', 'Daily KPI records')], max_length=12, verbose_name='kind')),
-                ('filename', models.CharField(max_length=200, verbose_name='file')),
-                ('rows', models.PositiveIntegerField(verbose_name='rows')),
-                ('created_rows', models.PositiveIntegerField(verbose_name='new rows')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("evaluations", "Customer evaluations"), ("kpis", "Daily KPI records")],
+                        max_length=12,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("filename", models.CharField(max_length=200, verbose_name="file")),
+                ("rows", models.PositiveIntegerField(verbose_name="rows")),
+                ("created_rows", models.PositiveIntegerField(verbose_name="new rows")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'verbose_name': 'import',
-                'verbose_name_plural': 'imports',
-                'ordering': ['-created_at'],
+                "verbose_name": "import",
+                "verbose_name_plural": "imports",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='FactRevision',
+            name="FactRevision",
             fields=[
-                ('month', models.DateField(primary_key=True, serialize=False)),
-                ('revision', models.BigIntegerField(default=0)),
-                ('changed_at', models.DateTimeField(auto_now=True)),
+                ("month", models.DateField(primary_key=True, serialize=False)),
+                ("revision", models.BigIntegerField(default=0)),
+                ("changed_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name': 'fact revision',
-                'verbose_name_plural': 'fact revisions',
+                "verbose_name": "fact revision",
+                "verbose_name_plural": "fact revisions",
             },
         ),
         migrations.CreateModel(
-            name='Indicator',
+            name="Indicator",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='position')),
-                ('code', models.SlugField(max_length=40, verbose_name='code')),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('source', models.CharField(choices=[('mystery_shop', 'Mystery shop'), ('customer_evaluation', 'Customer evaluation'), ('supervisor', 'Supervisor rating'), ('kpi', 'Quantitative indicator (KPI)'), ('complaint', 'Complaint'), ('discipline', 'Labour discipline'), ('training', 'Training')], max_length=30, verbose_name='source')),
-                ('measure', models.CharField(choices=[('evaluation_score', 'Evaluation score (very satisfied 100, satisfied 80, dissatisfied 0)'), ('transactions', 'Transactions handled'), ('recommendations', 'Recommendations made (say one more sentence)'), ('sales', 'Sales'), ('supervisor_points', 'Supervisor rating points'), ('discipline_points', 'Discipline deduction points'), ('mystery_shop_score', 'Mystery-shop score'), ('complaint_accountability', 'Accountable complaints'), ('training_score', 'Training and exam score')], max_length=40, verbose_name='measure')),
-                ('aggregate', models.CharField(choices=[('sum', "Sum of the month's facts"), ('avg', "Average of the month's facts"), ('count', "Number of the month's facts")], max_length=10, verbose_name='aggregate')),
-                ('weight', models.DecimalField(decimal_places=2, max_digits=5, verbose_name='weight')),
-                ('max_points', models.DecimalField(decimal_places=2, max_digits=7, verbose_name='maximum points')),
-                ('rule', models.CharField(choices=[('ratio_to_target', 'Ratio to target'), ('linear_band', 'Linear band'), ('deduction', 'Deduction per occurrence with a floor'), ('direct_points', 'Direct points')], max_length=20, verbose_name='scoring rule')),
-                ('target', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True, verbose_name='target')),
-                ('band_low', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True, verbose_name='band low')),
-                ('band_high', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True, verbose_name='band high')),
-                ('deduction_per_unit', models.DecimalField(blank=True, decimal_places=2, max_digits=7, null=True, verbose_name='deduction per occurrence')),
-                ('floor', models.DecimalField(blank=True, decimal_places=2, max_digits=7, null=True, verbose_name='floor')),
-                ('when_missing', models.CharField(choices=[('zero', 'No points'), ('full', 'Full points')], default='zero', max_length=4, verbose_name='when there are no facts')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField(default=0, verbose_name="position")),
+                ("code", models.SlugField(max_length=40, verbose_name="code")),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("mystery_shop", "Mystery shop"),
+                            ("customer_evaluation", "Customer evaluation"),
+                            ("supervisor", "Supervisor rating"),
+                            ("kpi", "Quantitative indicator (KPI)"),
+                            ("complaint", "Complaint"),
+                            ("discipline", "Labour discipline"),
+                            ("training", "Training"),
+                        ],
+                        max_length=30,
+                        verbose_name="source",
+                    ),
+                ),
+                (
+                    "measure",
+                    models.CharField(
+                        choices=[
+                            (
+                                "evaluation_score",
+                                "Evaluation score (very satisfied 100, satisfied 80, dissatisfied 0)",
+                            ),
+                            ("transactions", "Transactions handled"),
+                            ("recommendations", "Recommendations made (say one more sentence)"),
+                            ("sales", "Sales"),
+                            ("supervisor_points", "Supervisor rating points"),
+                            ("discipline_points", "Discipline deduction points"),
+                            ("mystery_shop_score", "Mystery-shop score"),
+                            ("complaint_accountability", "Accountable complaints"),
+                            ("training_score", "Training and exam score"),
+                        ],
+                        max_length=40,
+                        verbose_name="measure",
+                    ),
+                ),
+                (
+                    "aggregate",
+                    models.CharField(
+                        choices=[
+                            ("sum", "Sum of the month's facts"),
+                            ("avg", "Average of the month's facts"),
+                            ("count", "Number of the month's facts"),
+                        ],
+                        max_length=10,
+                        verbose_name="aggregate",
+                    ),
+                ),
+                ("weight", models.DecimalField(decimal_places=2, max_digits=5, verbose_name="weight")),
+                (
+                    "max_points",
+                    models.DecimalField(decimal_places=2, max_digits=7, verbose_name="maximum points"),
+                ),
+                (
+                    "rule",
+                    models.CharField(
+                        choices=[
+                            ("ratio_to_target", "Ratio to target"),
+                            ("linear_band", "Linear band"),
+                            ("deduction", "Deduction per occurrence with a floor"),
+                            ("direct_points", "Direct points"),
+                        ],
+                        max_length=20,
+                        verbose_name="scoring rule",
+                    ),
+                ),
+                (
+                    "target",
+                    models.DecimalField(
+                        blank=True, decimal_places=2, max_digits=14, null=True, verbose_name="target"
+                    ),
+                ),
+                (
+                    "band_low",
+                    models.DecimalField(
+                        blank=True, decimal_places=2, max_digits=14, null=True, verbose_name="band low"
+                    ),
+                ),
+                (
+                    "band_high",
+                    models.DecimalField(
+                        blank=True, decimal_places=2, max_digits=14, null=True, verbose_name="band high"
+                    ),
+                ),
+                (
+                    "deduction_per_unit",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=7,
+                        null=True,
+                        verbose_name="deduction per occurrence",
+                    ),
+                ),
+                (
+                    "floor",
+                    models.DecimalField(
+                        blank=True, decimal_places=2, max_digits=7, null=True, verbose_name="floor"
+                    ),
+                ),
+                (
+                    "when_missing",
+                    models.CharField(
+                        choices=[("zero", "No points"), ("full", "Full points")],
+                        default="zero",
+                        max_length=4,
+                        verbose_name="when there are no facts",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'indicator',
-                'verbose_name_plural': 'indicators',
-                'ordering': ['scheme', 'position', 'id'],
+                "verbose_name": "indicator",
+                "verbose_name_plural": "indicators",
+                "ordering": ["scheme", "position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='IndicatorScore',
+            name="IndicatorScore",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('fact_count', models.PositiveIntegerField(verbose_name='facts')),
-                ('measure_value', models.DecimalField(decimal_places=4, max_digits=16, null=True, verbose_name='measured value')),
-                ('points', models.DecimalField(decimal_places=2, max_digits=7, verbose_name='points')),
-                ('score', models.DecimalField(decimal_places=2, max_digits=6, verbose_name='weighted score')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("fact_count", models.PositiveIntegerField(verbose_name="facts")),
+                (
+                    "measure_value",
+                    models.DecimalField(
+                        decimal_places=4, max_digits=16, null=True, verbose_name="measured value"
+                    ),
+                ),
+                ("points", models.DecimalField(decimal_places=2, max_digits=7, verbose_name="points")),
+                ("score", models.DecimalField(decimal_places=2, max_digits=6, verbose_name="weighted score")),
             ],
             options={
-                'verbose_name': 'indicator score',
-                'verbose_name_plural': 'indicator scores',
+                "verbose_name": "indicator score",
+                "verbose_name_plural": "indicator scores",
             },
         ),
         migrations.CreateModel(
-            name='MonthlyResult',
+            name="MonthlyResult",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('post', models.CharField(choices=[('clerk', 'Clerk'), ('guide', 'Guide'), ('hall_manager', 'Hall manager'), ('duty_manager', 'Duty manager'), ('vip_manager', 'VIP account manager')], max_length=20, verbose_name='post')),
-                ('month', models.DateField(verbose_name='month')),
-                ('posting_days', models.PositiveSmallIntegerField(verbose_name='days in the hall')),
-                ('total', models.DecimalField(decimal_places=2, max_digits=6, verbose_name='total')),
-                ('rank_in_hall', models.PositiveIntegerField(verbose_name='rank in hall')),
-                ('hall_size', models.PositiveIntegerField(verbose_name='ranked in hall')),
-                ('rank_in_branch', models.PositiveIntegerField(verbose_name='rank in branch')),
-                ('branch_size', models.PositiveIntegerField(verbose_name='ranked in branch')),
-                ('percentile', models.DecimalField(decimal_places=2, max_digits=5, verbose_name='percentile')),
-                ('band_level', models.PositiveSmallIntegerField(verbose_name='band of this month')),
-                ('average_total', models.DecimalField(decimal_places=2, max_digits=6, verbose_name='average of recent months')),
-                ('star_level_before', models.PositiveSmallIntegerField(verbose_name='star level before')),
-                ('proposed_star_level', models.PositiveSmallIntegerField(verbose_name='proposed star level')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "post",
+                    models.CharField(
+                        choices=[
+                            ("clerk", "Clerk"),
+                            ("guide", "Guide"),
+                            ("hall_manager", "Hall manager"),
+                            ("duty_manager", "Duty manager"),
+                            ("vip_manager", "VIP account manager"),
+                        ],
+                        max_length=20,
+                        verbose_name="post",
+                    ),
+                ),
+                ("month", models.DateField(verbose_name="month")),
+                ("posting_days", models.PositiveSmallIntegerField(verbose_name="days in the hall")),
+                ("total", models.DecimalField(decimal_places=2, max_digits=6, verbose_name="total")),
+                ("rank_in_hall", models.PositiveIntegerField(verbose_name="rank in hall")),
+                ("hall_size", models.PositiveIntegerField(verbose_name="ranked in hall")),
+                ("rank_in_branch", models.PositiveIntegerField(verbose_name="rank in branch")),
+                ("branch_size", models.PositiveIntegerField(verbose_name="ranked in branch")),
+                (
+                    "percentile",
+                    models.DecimalField(decimal_places=2, max_digits=5, verbose_name="percentile"),
+                ),
+                ("band_level", models.PositiveSmallIntegerField(verbose_name="band of this month")),
+                (
+                    "average_total",
+                    models.DecimalField(
+                        decimal_places=2, max_digits=6, verbose_name="average of recent months"
+                    ),
+                ),
+                ("star_level_before", models.PositiveSmallIntegerField(verbose_name="star level before")),
+                ("proposed_star_level", models.PositiveSmallIntegerField(verbose_name="proposed star level")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name': 'monthly result',
-                'verbose_name_plural': 'monthly results',
-                'ordering': ['run', 'rank_in_branch', 'staff_id'],
+                "verbose_name": "monthly result",
+                "verbose_name_plural": "monthly results",
+                "ordering": ["run", "rank_in_branch", "staff_id"],
             },
         ),
         migrations.CreateModel(
-            name='ResultRun',
+            name="ResultRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('month', models.DateField(verbose_name='month')),
-                ('version', models.PositiveIntegerField(verbose_name='version')),
-                ('status', models.CharField(choices=[('computing', 'Computing'), ('draft', 'Draft'), ('published', 'Published'), ('superseded', 'Superseded'), ('failed', 'Failed')], default='computing', max_length=12, verbose_name='status')),
-                ('fact_revision', models.BigIntegerField(default=0, verbose_name='fact revision')),
-                ('input_hash', models.CharField(blank=True, max_length=32, verbose_name='input hash')),
-                ('progress', models.PositiveSmallIntegerField(default=0, validators=[django.core.validators.MaxValueValidator(100)], verbose_name='progress (%)')),
-                ('progress_note', models.CharField(blank=True, max_length=200, verbose_name='progress note')),
-                ('staff_count', models.PositiveIntegerField(default=0, verbose_name='staff assessed')),
-                ('error', models.TextField(blank=True, verbose_name='error')),
-                ('started_at', models.DateTimeField(blank=True, null=True, verbose_name='started')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='finished')),
-                ('published_at', models.DateTimeField(blank=True, null=True, verbose_name='published')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("month", models.DateField(verbose_name="month")),
+                ("version", models.PositiveIntegerField(verbose_name="version")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("computing", "Computing"),
+                            ("draft", "Draft"),
+                            ("published", "Published"),
+                            ("superseded", "Superseded"),
+                            ("failed", "Failed"),
+                        ],
+                        default="computing",
+                        max_length=12,
+                        verbose_name="status",
+                    ),
+                ),
+                ("fact_revision", models.BigIntegerField(default=0, verbose_name="fact revision")),
+                ("input_hash", models.CharField(blank=True, max_length=32, verbose_name="input hash")),
+                (
+                    "progress",
+                    models.PositiveSmallIntegerField(
+                        default=0,
+                        validators=[django.core.validators.MaxValueValidator(100)],
+                        verbose_name="progress (%)",
+                    ),
+                ),
+                ("progress_note", models.CharField(blank=True, max_length=200, verbose_name="progress note")),
+                ("staff_count", models.PositiveIntegerField(default=0, verbose_name="staff assessed")),
+                ("error", models.TextField(blank=True, verbose_name="error")),
+                ("started_at", models.DateTimeField(blank=True, null=True, verbose_name="started")),
+                ("finished_at", models.DateTimeField(blank=True, null=True, verbose_name="finished")),
+                ("published_at", models.DateTimeField(blank=True, null=True, verbose_name="published")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name': 'result run',
-                'verbose_name_plural': 'result runs',
-                'ordering': ['-month', 'branch', '-version'],
+                "verbose_name": "result run",
+                "verbose_name_plural": "result runs",
+                "ordering": ["-month", "branch", "-version"],
             },
         ),
         migrations.CreateModel(
-            name='ScoreFact',
+            name="ScoreFact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('month', models.DateField(verbose_name='month')),
-                ('occurred_on', models.DateField(verbose_name='occurred on')),
-                ('source', models.CharField(choices=[('mystery_shop', 'Mystery shop'), ('customer_evaluation', 'Customer evaluation'), ('supervisor', 'Supervisor rating'), ('kpi', 'Quantitative indicator (KPI)'), ('complaint', 'Complaint'), ('discipline', 'Labour discipline'), ('training', 'Training')], max_length=30, verbose_name='source')),
-                ('measure', models.CharField(choices=[('evaluation_score', 'Evaluation score (very satisfied 100, satisfied 80, dissatisfied 0)'), ('transactions', 'Transactions handled'), ('recommendations', 'Recommendations made (say one more sentence)'), ('sales', 'Sales'), ('supervisor_points', 'Supervisor rating points'), ('discipline_points', 'Discipline deduction points'), ('mystery_shop_score', 'Mystery-shop score'), ('complaint_accountability', 'Accountable complaints'), ('training_score', 'Training and exam score')], max_length=40, verbose_name='measure')),
-                ('value', models.DecimalField(decimal_places=2, max_digits=14, verbose_name='value')),
-                ('evidence_type', models.CharField(choices=[('customer_evaluation', 'Customer evaluation'), ('daily_kpi', 'Daily KPI record'), ('supervisor_rating', 'Supervisor rating'), ('discipline_record', 'Discipline record'), ('complaint', 'Complaint'), ('visit_item', 'Mystery-shop visit item'), ('training_record', 'Training record')], max_length=30, verbose_name='evidence type')),
-                ('evidence_id', models.BigIntegerField(verbose_name='evidence id')),
-                ('evidence_label', models.CharField(max_length=200, verbose_name='evidence')),
-                ('revision', models.BigIntegerField(verbose_name='revision')),
-                ('recorded_at', models.DateTimeField(verbose_name='recorded at')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("month", models.DateField(verbose_name="month")),
+                ("occurred_on", models.DateField(verbose_name="occurred on")),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("mystery_shop", "Mystery shop"),
+                            ("customer_evaluation", "Customer evaluation"),
+                            ("supervisor", "Supervisor rating"),
+                            ("kpi", "Quantitative indicator (KPI)"),
+                            ("complaint", "Complaint"),
+                            ("discipline", "Labour discipline"),
+                            ("training", "Training"),
+                        ],
+                        max_length=30,
+                        verbose_name="source",
+                    ),
+                ),
+                (
+                    "measure",
+                    models.CharField(
+                        choices=[
+                            (
+                                "evaluation_score",
+                                "Evaluation score (very satisfied 100, satisfied 80, dissatisfied 0)",
+                            ),
+                            ("transactions", "Transactions handled"),
+                            ("recommendations", "Recommendations made (say one more sentence)"),
+                            ("sales", "Sales"),
+                            ("supervisor_points", "Supervisor rating points"),
+                            ("discipline_points", "Discipline deduction points"),
+                            ("mystery_shop_score", "Mystery-shop score"),
+                            ("complaint_accountability", "Accountable complaints"),
+                            ("training_score", "Training and exam score"),
+                        ],
+                        max_length=40,
+                        verbose_name="measure",
+                    ),
+                ),
+                ("value", models.DecimalField(decimal_places=2, max_digits=14, verbose_name="value")),
+                (
+                    "evidence_type",
+                    models.CharField(
+                        choices=[
+                            ("customer_evaluation", "Customer evaluation"),
+                            ("daily_kpi", "Daily KPI record"),
+                            ("supervisor_rating", "Supervisor rating"),
+                            ("discipline_record", "Discipline record"),
+                            ("complaint", "Complaint"),
+                            ("visit_item", "Mystery-shop visit item"),
+                            ("training_record", "Training record"),
+                        ],
+                        max_length=30,
+                        verbose_name="evidence type",
+                    ),
+                ),
+                ("evidence_id", models.BigIntegerField(verbose_name="evidence id")),
+                ("evidence_label", models.CharField(max_length=200, verbose_name="evidence")),
+                ("revision", models.BigIntegerField(verbose_name="revision")),
+                ("recorded_at", models.DateTimeField(verbose_name="recorded at")),
             ],
             options={
-                'verbose_name': 'score fact',
-                'verbose_name_plural': 'score facts',
+                "verbose_name": "score fact",
+                "verbose_name_plural": "score facts",
             },
         ),
         migrations.CreateModel(
-            name='StarLevelChange',
+            name="StarLevelChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('month', models.DateField(verbose_name='month')),
-                ('from_level', models.PositiveSmallIntegerField(verbose_name='from')),
-                ('to_level', models.PositiveSmallIntegerField(verbose_name='to')),
-                ('average_total', models.DecimalField(decimal_places=2, max_digits=6, verbose_name='average of recent months')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("month", models.DateField(verbose_name="month")),
+                ("from_level", models.PositiveSmallIntegerField(verbose_name="from")),
+                ("to_level", models.PositiveSmallIntegerField(verbose_name="to")),
+                (
+                    "average_total",
+                    models.DecimalField(
+                        decimal_places=2, max_digits=6, verbose_name="average of recent months"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name': 'star-level change',
-                'verbose_name_plural': 'star-level changes',
-                'ordering': ['-month', 'staff_id'],
+                "verbose_name": "star-level change",
+                "verbose_name_plural": "star-level changes",
+                "ordering": ["-month", "staff_id"],
             },
         ),
         migrations.CreateModel(
-            name='StarLevelPolicy',
+            name="StarLevelPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('effective_from', models.DateField(verbose_name='effective from')),
-                ('level_1_min', models.DecimalField(decimal_places=2, max_digits=5, verbose_name='1 star from')),
-                ('level_2_min', models.DecimalField(decimal_places=2, max_digits=5, verbose_name='2 stars from')),
-                ('level_3_min', models.DecimalField(decimal_places=2, max_digits=5, verbose_name='3 stars from')),
-                ('level_4_min', models.DecimalField(decimal_places=2, max_digits=5, verbose_name='4 stars from')),
-                ('level_5_min', models.DecimalField(decimal_places=2, max_digits=5, verbose_name='5 stars from')),
-                ('average_months', models.PositiveSmallIntegerField(default=3, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(12)], verbose_name='months averaged')),
-                ('promote_after_months', models.PositiveSmallIntegerField(default=2, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(12)], verbose_name='consecutive months before a promotion')),
-                ('demote_below_lowest', models.BooleanField(default=True, verbose_name='drop a level at once after a month below the lowest band')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                ("effective_from", models.DateField(verbose_name="effective from")),
+                (
+                    "level_1_min",
+                    models.DecimalField(decimal_places=2, max_digits=5, verbose_name="1 star from"),
+                ),
+                (
+                    "level_2_min",
+                    models.DecimalField(decimal_places=2, max_digits=5, verbose_name="2 stars from"),
+                ),
+                (
+                    "level_3_min",
+                    models.DecimalField(decimal_places=2, max_digits=5, verbose_name="3 stars from"),
+                ),
+                (
+                    "level_4_min",
+                    models.DecimalField(decimal_places=2, max_digits=5, verbose_name="4 stars from"),
+                ),
+                (
+                    "level_5_min",
+                    models.DecimalField(decimal_places=2, max_digits=5, verbose_name="5 stars from"),
+                ),
+                (
+                    "average_months",
+                    models.PositiveSmallIntegerField(
+                        default=3,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(12),
+                        ],
+                        verbose_name="months averaged",
+                    ),
+                ),
+                (
+                    "promote_after_months",
+                    models.PositiveSmallIntegerField(
+                        default=2,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(12),
+                        ],
+                        verbose_name="consecutive months before a promotion",
+                    ),
+                ),
+                (
+                    "demote_below_lowest",
+                    models.BooleanField(
+                        default=True, verbose_name="drop a level at once after a month below the lowest band"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'verbose_name': 'star-level policy',
-                'verbose_name_plural': 'star-level policies',
-                'ordering': ['-effective_from'],
+                "verbose_name": "star-level policy",
+                "verbose_name_plural": "star-level policies",
+                "ordering": ["-effective_from"],
             },
         ),
         migrations.CreateModel(
-            name='SupervisorRating',
+            name="SupervisorRating",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('month', models.DateField(verbose_name='month')),
-                ('attitude', models.PositiveSmallIntegerField(validators=[django.core.validators.MaxValueValidator(25)], verbose_name='service attitude')),
-                ('skill', models.PositiveSmallIntegerField(validators=[django.core.validators.MaxValueValidator(25)], verbose_name='professional skill')),
-                ('teamwork', models.PositiveSmallIntegerField(validators=[django.core.validators.MaxValueValidator(25)], verbose_name='teamwork')),
-                ('appearance', models.PositiveSmallIntegerField(validators=[django.core.validators.MaxValueValidator(25)], verbose_name='appearance and conduct')),
-                ('comment', models.CharField(blank=True, max_length=500, verbose_name='comment')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("month", models.DateField(verbose_name="month")),
+                (
+                    "attitude",
+                    models.PositiveSmallIntegerField(
+                        validators=[django.core.validators.MaxValueValidator(25)],
+                        verbose_name="service attitude",
+                    ),
+                ),
+                (
+                    "skill",
+                    models.PositiveSmallIntegerField(
+                        validators=[django.core.validators.MaxValueValidator(25)],
+                        verbose_name="professional skill",
+                    ),
+                ),
+                (
+                    "teamwork",
+                    models.PositiveSmallIntegerField(
+                        validators=[django.core.validators.MaxValueValidator(25)], verbose_name="teamwork"
+                    ),
+                ),
+                (
+                    "appearance",
+                    models.PositiveSmallIntegerField(
+                        validators=[django.core.validators.MaxValueValidator(25)],
+                        verbose_name="appearance and conduct",
+                    ),
+                ),
+                ("comment", models.CharField(blank=True, max_length=500, verbose_name="comment")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name': 'supervisor rating',
-                'verbose_name_plural': 'supervisor ratings',
+                "verbose_name": "supervisor rating",
+                "verbose_name_plural": "supervisor ratings",
             },
         ),
         migrations.CreateModel(
-            name='AssessmentScheme',
+            name="AssessmentScheme",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('post', models.CharField(choices=[('clerk', 'Clerk'), ('guide', 'Guide'), ('hall_manager', 'Hall manager'), ('duty_manager', 'Duty manager'), ('vip_manager', 'VIP account manager')], max_length=20, verbose_name='post')),
-                ('version', models.PositiveIntegerField(verbose_name='version')),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('active', 'Active')], default='draft', max_length=10, verbose_name='status')),
-                ('effective_from', models.DateField(verbose_name='effective from')),
-                ('effective_to', models.DateField(blank=True, null=True, verbose_name='effective until')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "post",
+                    models.CharField(
+                        choices=[
+                            ("clerk", "Clerk"),
+                            ("guide", "Guide"),
+                            ("hall_manager", "Hall manager"),
+                            ("duty_manager", "Duty manager"),
+                            ("vip_manager", "VIP account manager"),
+                        ],
+                        max_length=20,
+                        verbose_name="post",
+                    ),
+                ),
+                ("version", models.PositiveIntegerField(verbose_name="version")),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "Draft"), ("active", "Active")],
+                        default="draft",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("effective_from", models.DateField(verbose_name="effective from")),
+                ("effective_to", models.DateField(blank=True, null=True, verbose_name="effective until")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name': 'assessment scheme',
-                'verbose_name_plural': 'assessment schemes',
-                'ordering': ['post', '-version'],
-                'constraints': [models.UniqueConstraint(fields=('post', 'version'), name='scheme_post_version_unique'), models.UniqueConstraint(condition=models.Q(('status', 'active')), fields=('post', 'effective_from'), name='scheme_active_post_from_unique'), models.CheckConstraint(condition=models.Q(('effective_from__day', 1)), name='scheme_effective_from_month_start'), models.CheckConstraint(condition=models.Q(('effective_to__isnull', True), ('effective_to__gte', models.F('effective_from')), _connector='OR'), name='scheme_effective_to_after_from'), models.CheckConstraint(condition=models.Q(('status__in', ['draft', 'active'])), name='scheme_status_valid')],
+                "verbose_name": "assessment scheme",
+                "verbose_name_plural": "assessment schemes",
+                "ordering": ["post", "-version"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("post", "version"), name="scheme_post_version_unique"),
+                    models.UniqueConstraint(
+                        condition=models.Q(("status", "active")),
+                        fields=("post", "effective_from"),
+                        name="scheme_active_post_from_unique",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("effective_from__day", 1)),
+                        name="scheme_effective_from_month_start",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("effective_to__isnull", True),
+                            ("effective_to__gte", models.F("effective_from")),
+                            _connector="OR",
+                        ),
+                        name="scheme_effective_to_after_from",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("status__in", ["draft", "active"])), name="scheme_status_valid"
+                    ),
+                ],
             },
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='assessmentscheme',
-            trigger=pgtrigger.compiler.Trigger(name='touch_updated_at', sql=pgtrigger.compiler.UpsertTriggerSql(func='NEW.updated_at = clock_timestamp(); RETURN NEW;', hash='5d3851f4dbee51c3d463f0177d0ca6dbd1907cf5', operation='UPDATE', pgid='pgtrigger_touch_updated_at_0cbe7', table='assessment_assessmentscheme', when='BEFORE')),
+            model_name="assessmentscheme",
+            trigger=pgtrigger.compiler.Trigger(
+                name="touch_updated_at",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="NEW.updated_at = clock_timestamp(); RETURN NEW;",
+                    hash="5d3851f4dbee51c3d463f0177d0ca6dbd1907cf5",
+                    operation="UPDATE",
+                    pgid="pgtrigger_touch_updated_at_0cbe7",
+                    table="assessment_assessmentscheme",
+                    when="BEFORE",
+                ),
+            ),
         ),
         migrations.AddField(
-            model_name='customerevaluation',
-            name='hall',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='evaluations', to='halls.hall'),
+            model_name="customerevaluation",
+            name="hall",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="evaluations", to="halls.hall"
+            ),
         ),
         migrations.AddField(
-            model_name='customerevaluation',
-            name='staff',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='evaluations', to='staffing.staff'),
+            model_name="customerevaluation",
+            name="staff",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="evaluations", to="staffing.staff"
+            ),
         ),
         migrations.AddField(
-            model_name='dailykpi',
-            name='hall',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='daily_kpis', to='halls.hall'),
+            model_name="dailykpi",
+            name="hall",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="daily_kpis", to="halls.hall"
+            ),
         ),
         migrations.AddField(
-            model_name='dailykpi',
-            name='staff',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='daily_kpis', to='staffing.staff'),
+            model_name="dailykpi",
+            name="staff",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="daily_kpis", to="staffing.staff"
+            ),
         ),
         migrations.AddField(
-            model_name='factimport',
-            name='imported_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="factimport",
+            name="imported_by",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddConstraint(
-            model_name='factrevision',
-            constraint=models.CheckConstraint(condition=models.Q(('month__day', 1)), name='fact_revision_month_start'),
+            model_name="factrevision",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("month__day", 1)), name="fact_revision_month_start"
+            ),
         ),
         migrations.AddField(
-            model_name='indicator',
-            name='scheme',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='indicators', to='assessment.assessmentscheme'),
+            model_name="indicator",
+            name="scheme",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="indicators",
+                to="assessment.assessmentscheme",
+            ),
         ),
         migrations.AddField(
-            model_name='indicatorscore',
-            name='indicator',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='scores', to='assessment.indicator'),
+            model_name="indicatorscore",
+            name="indicator",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="scores", to="assessment.indicator"
+            ),
         ),
         migrations.AddField(
-            model_name='monthlyresult',
-            name='hall',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='monthly_results', to='halls.hall'),
+            model_name="monthlyresult",
+            name="hall",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="monthly_results", to="halls.hall"
+            ),
         ),
         migrations.AddField(
-            model_name='monthlyresult',
-            name='scheme',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='results', to='assessment.assessmentscheme'),
+            model_name="monthlyresult",
+            name="scheme",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="results",
+                to="assessment.assessmentscheme",
+            ),
         ),
         migrations.AddField(
-            model_name='monthlyresult',
-            name='staff',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='monthly_results', to='staffing.staff'),
+            model_name="monthlyresult",
+            name="staff",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="monthly_results",
+                to="staffing.staff",
+            ),
         ),
         migrations.AddField(
-            model_name='indicatorscore',
-            name='result',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='indicator_scores', to='assessment.monthlyresult'),
+            model_name="indicatorscore",
+            name="result",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="indicator_scores",
+                to="assessment.monthlyresult",
+            ),
         ),
         migrations.AddField(
-            model_name='resultrun',
-            name='branch',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='result_runs', to='halls.region', verbose_name='branch'),
+            model_name="resultrun",
+            name="branch",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="result_runs",
+                to="halls.region",
+                verbose_name="branch",
+            ),
         ),
         migrations.AddField(
-            model_name='resultrun',
-            name='published_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="resultrun",
+            name="published_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='resultrun',
-            name='requested_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="resultrun",
+            name="requested_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='resultrun',
-            name='schemes',
-            field=models.ManyToManyField(related_name='runs', to='assessment.assessmentscheme', verbose_name='schemes used'),
+            model_name="resultrun",
+            name="schemes",
+            field=models.ManyToManyField(
+                related_name="runs", to="assessment.assessmentscheme", verbose_name="schemes used"
+            ),
         ),
         migrations.AddField(
-            model_name='monthlyresult',
-            name='run',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='results', to='assessment.resultrun'),
+            model_name="monthlyresult",
+            name="run",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="results", to="assessment.resultrun"
+            ),
         ),
         migrations.AddField(
-            model_name='scorefact',
-            name='hall',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='score_facts', to='halls.hall'),
+            model_name="scorefact",
+            name="hall",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="score_facts", to="halls.hall"
+            ),
         ),
         migrations.AddField(
-            model_name='scorefact',
-            name='staff',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='score_facts', to='staffing.staff'),
+            model_name="scorefact",
+            name="staff",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="score_facts", to="staffing.staff"
+            ),
         ),
         migrations.AddField(
-            model_name='starlevelchange',
-            name='run',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='star_level_changes', to='assessment.resultrun'),
+            model_name="starlevelchange",
+            name="run",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="star_level_changes",
+                to="assessment.resultrun",
+            ),
         ),
         migrations.AddField(
-            model_name='starlevelchange',
-            name='staff',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='star_level_changes', to='staffing.staff'),
+            model_name="starlevelchange",
+            name="staff",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="star_level_changes",
+                to="staffing.staff",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='starlevelpolicy',
-            constraint=models.UniqueConstraint(fields=('effective_from',), name='star_policy_effective_from_unique'),
+            model_name="starlevelpolicy",
+            constraint=models.UniqueConstraint(
+                fields=("effective_from",), name="star_policy_effective_from_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='starlevelpolicy',
-            constraint=models.CheckConstraint(condition=models.Q(('effective_from__day', 1)), name='star_policy_month_start'),
+            model_name="starlevelpolicy",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("effective_from__day", 1)), name="star_policy_month_start"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='starlevelpolicy',
-            constraint=models.CheckConstraint(condition=models.Q(('level_1_min__gte', 0), ('level_2_min__gt', models.F('level_1_min')), ('level_3_min__gt', models.F('level_2_min')), ('level_4_min__gt', models.F('level_3_min')), ('level_5_min__gt', models.F('level_4_min')), ('level_5_min__lte', 100)), name='star_policy_bands_increase'),
+            model_name="starlevelpolicy",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("level_1_min__gte", 0),
+                    ("level_2_min__gt", models.F("level_1_min")),
+                    ("level_3_min__gt", models.F("level_2_min")),
+                    ("level_4_min__gt", models.F("level_3_min")),
+                    ("level_5_min__gt", models.F("level_4_min")),
+                    ("level_5_min__lte", 100),
+                ),
+                name="star_policy_bands_increase",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='starlevelpolicy',
-            constraint=models.CheckConstraint(condition=models.Q(('average_months__gte', 1), ('average_months__lte', 12), ('promote_after_months__gte', 1), ('promote_after_months__lte', 12)), name='star_policy_months_range'),
+            model_name="starlevelpolicy",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("average_months__gte", 1),
+                    ("average_months__lte", 12),
+                    ("promote_after_months__gte", 1),
+                    ("promote_after_months__lte", 12),
+                ),
+                name="star_policy_months_range",
+            ),
         ),
         migrations.AddField(
-            model_name='resultrun',
-            name='star_policy',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='runs', to='assessment.starlevelpolicy', verbose_name='star-level policy'),
+            model_name="resultrun",
+            name="star_policy",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="runs",
+                to="assessment.starlevelpolicy",
+                verbose_name="star-level policy",
+            ),
         ),
         migrations.AddField(
-            model_name='supervisorrating',
-            name='hall',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='supervisor_ratings', to='halls.hall'),
+            model_name="supervisorrating",
+            name="hall",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="supervisor_ratings",
+                to="halls.hall",
+            ),
         ),
         migrations.AddField(
-            model_name='supervisorrating',
-            name='rated_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='supervisor_ratings_given', to=settings.AUTH_USER_MODEL),
+            model_name="supervisorrating",
+            name="rated_by",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="supervisor_ratings_given",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='supervisorrating',
-            name='staff',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='supervisor_ratings', to='staffing.staff'),
+            model_name="supervisorrating",
+            name="staff",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="supervisor_ratings",
+                to="staffing.staff",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='customerevaluation',
-            constraint=models.UniqueConstraint(fields=('device_txn_id',), name='evaluation_device_txn_unique'),
+            model_name="customerevaluation",
+            constraint=models.UniqueConstraint(
+                fields=("device_txn_id",), name="evaluation_device_txn_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='customerevaluation',
-            constraint=models.CheckConstraint(condition=models.Q(('rating__in', ['very_satisfied', 'satisfied', 'dissatisfied'])), name='evaluation_rating_valid'),
+            model_name="customerevaluation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("rating__in", ["very_satisfied", "satisfied", "dissatisfied"])),
+                name="evaluation_rating_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='dailykpi',
-            constraint=models.UniqueConstraint(fields=('staff', 'day'), name='daily_kpi_staff_day_unique'),
+            model_name="dailykpi",
+            constraint=models.UniqueConstraint(fields=("staff", "day"), name="daily_kpi_staff_day_unique"),
         ),
         migrations.AddConstraint(
-            model_name='dailykpi',
-            constraint=models.CheckConstraint(condition=models.Q(('sales__gte', 0)), name='daily_kpi_sales_not_negative'),
+            model_name="dailykpi",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("sales__gte", 0)), name="daily_kpi_sales_not_negative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='factimport',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['evaluations', 'kpis'])), name='fact_import_kind_valid'),
+            model_name="factimport",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("kind__in", ["evaluations", "kpis"])), name="fact_import_kind_valid"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='indicator',
-            constraint=models.UniqueConstraint(fields=('scheme', 'code'), name='indicator_code_unique_in_scheme'),
+            model_name="indicator",
+            constraint=models.UniqueConstraint(
+                fields=("scheme", "code"), name="indicator_code_unique_in_scheme"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='indicator',
-            constraint=models.CheckConstraint(condition=models.Q(('weight__gt', 0), ('weight__lte', 100)), name='indicator_weight_range'),
+            model_name="indicator",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("weight__gt", 0), ("weight__lte", 100)), name="indicator_weight_range"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='indicator',
-            constraint=models.CheckConstraint(condition=models.Q(('max_points__gt', 0)), name='indicator_max_points_positive'),
+            model_name="indicator",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("max_points__gt", 0)), name="indicator_max_points_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='indicator',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('rule', 'ratio_to_target'), _negated=True), ('target__gt', 0), _connector='OR'), name='indicator_ratio_has_target'),
+            model_name="indicator",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("rule", "ratio_to_target"), _negated=True), ("target__gt", 0), _connector="OR"
+                ),
+                name="indicator_ratio_has_target",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='indicator',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('rule', 'linear_band'), _negated=True), ('band_high__gt', models.F('band_low')), _connector='OR'), name='indicator_band_high_above_low'),
+            model_name="indicator",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("rule", "linear_band"), _negated=True),
+                    ("band_high__gt", models.F("band_low")),
+                    _connector="OR",
+                ),
+                name="indicator_band_high_above_low",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='indicator',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('rule', 'deduction'), _negated=True), models.Q(('deduction_per_unit__gt', 0), ('floor__gte', 0), ('floor__lte', models.F('max_points'))), _connector='OR'), name='indicator_deduction_has_unit_and_floor'),
+            model_name="indicator",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("rule", "deduction"), _negated=True),
+                    models.Q(
+                        ("deduction_per_unit__gt", 0),
+                        ("floor__gte", 0),
+                        ("floor__lte", models.F("max_points")),
+                    ),
+                    _connector="OR",
+                ),
+                name="indicator_deduction_has_unit_and_floor",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='indicator',
-            constraint=models.CheckConstraint(condition=models.Q(('aggregate__in', ['sum', 'avg', 'count'])), name='indicator_aggregate_valid'),
+            model_name="indicator",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("aggregate__in", ["sum", "avg", "count"])),
+                name="indicator_aggregate_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='indicator',
-            constraint=models.CheckConstraint(condition=models.Q(('when_missing__in', ['zero', 'full'])), name='indicator_when_missing_valid'),
+            model_name="indicator",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("when_missing__in", ["zero", "full"])),
+                name="indicator_when_missing_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='indicator',
-            constraint=models.CheckConstraint(condition=models.Q(('rule__in', ['ratio_to_target', 'linear_band', 'deduction', 'direct_points'])), name='indicator_rule_valid'),
+            model_name="indicator",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("rule__in", ["ratio_to_target", "linear_band", "deduction", "direct_points"])
+                ),
+                name="indicator_rule_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='indicatorscore',
-            constraint=models.UniqueConstraint(fields=('result', 'indicator'), name='indicator_score_unique'),
+            model_name="indicatorscore",
+            constraint=models.UniqueConstraint(fields=("result", "indicator"), name="indicator_score_unique"),
         ),
         migrations.AddConstraint(
-            model_name='indicatorscore',
-            constraint=models.CheckConstraint(condition=models.Q(('points__gte', 0), ('score__gte', 0)), name='indicator_score_not_negative'),
+            model_name="indicatorscore",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("points__gte", 0), ("score__gte", 0)), name="indicator_score_not_negative"
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='indicatorscore',
-            trigger=pgtrigger.compiler.Trigger(name='indicator_score_frozen', sql=pgtrigger.compiler.UpsertTriggerSql(func="\nIF (SELECT r.published_at FROM assessment_resultrun r JOIN assessment_monthlyresult m ON m.run_id = r.id\n    WHERE m.id = OLD.result_id) IS NOT NULL THEN\n    RAISE EXCEPTION 'published assessment results are frozen (result %)', OLD.result_id\n        USING ERRCODE = 'integrity_constraint_violation';\nEND IF;\nIF TG_OP = 'DELETE' THEN RETURN OLD; END IF;\nRETURN NEW;\n", hash='c9071be948024762bf83863ce3d5374787876d99', operation='UPDATE OR DELETE', pgid='pgtrigger_indicator_score_frozen_a51d7', table='assessment_indicatorscore', when='BEFORE')),
+            model_name="indicatorscore",
+            trigger=pgtrigger.compiler.Trigger(
+                name="indicator_score_frozen",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="\nIF (SELECT r.published_at FROM assessment_resultrun r JOIN assessment_monthlyresult m ON m.run_id = r.id\n    WHERE m.id = OLD.result_id) IS NOT NULL THEN\n    RAISE EXCEPTION 'published assessment results are frozen (result %)', OLD.result_id\n        USING ERRCODE = 'integrity_constraint_violation';\nEND IF;\nIF TG_OP = 'DELETE' THEN RETURN OLD; END IF;\nRETURN NEW;\n",
+                    hash="c9071be948024762bf83863ce3d5374787876d99",
+                    operation="UPDATE OR DELETE",
+                    pgid="pgtrigger_indicator_score_frozen_a51d7",
+                    table="assessment_indicatorscore",
+                    when="BEFORE",
+                ),
+            ),
         ),
         migrations.AddIndex(
-            model_name='monthlyresult',
-            index=models.Index(fields=['updated_at', 'id'], name='monthly_result_sync_idx'),
+            model_name="monthlyresult",
+            index=models.Index(fields=["updated_at", "id"], name="monthly_result_sync_idx"),
         ),
         migrations.AddIndex(
-            model_name='monthlyresult',
-            index=models.Index(fields=['staff', 'month'], name='monthly_result_staff_month_idx'),
+            model_name="monthlyresult",
+            index=models.Index(fields=["staff", "month"], name="monthly_result_staff_month_idx"),
         ),
         migrations.AddIndex(
-            model_name='monthlyresult',
-            index=models.Index(fields=['hall', 'month'], name='monthly_result_hall_month_idx'),
+            model_name="monthlyresult",
+            index=models.Index(fields=["hall", "month"], name="monthly_result_hall_month_idx"),
         ),
         migrations.AddConstraint(
-            model_name='monthlyresult',
-            constraint=models.UniqueConstraint(fields=('run', 'staff'), name='monthly_result_one_per_staff_in_run'),
+            model_name="monthlyresult",
+            constraint=models.UniqueConstraint(
+                fields=("run", "staff"), name="monthly_result_one_per_staff_in_run"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='monthlyresult',
-            constraint=models.CheckConstraint(condition=models.Q(('total__gte', 0), ('total__lte', 100)), name='monthly_result_total_range'),
+            model_name="monthlyresult",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("total__gte", 0), ("total__lte", 100)), name="monthly_result_total_range"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='monthlyresult',
-            constraint=models.CheckConstraint(condition=models.Q(('rank_in_hall__gte', 1), ('rank_in_hall__lte', models.F('hall_size'))), name='monthly_result_rank_in_hall_range'),
+            model_name="monthlyresult",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("rank_in_hall__gte", 1), ("rank_in_hall__lte", models.F("hall_size"))),
+                name="monthly_result_rank_in_hall_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='monthlyresult',
-            constraint=models.CheckConstraint(condition=models.Q(('rank_in_branch__gte', 1), ('rank_in_branch__lte', models.F('branch_size'))), name='monthly_result_rank_in_branch_range'),
+            model_name="monthlyresult",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("rank_in_branch__gte", 1), ("rank_in_branch__lte", models.F("branch_size"))
+                ),
+                name="monthly_result_rank_in_branch_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='monthlyresult',
-            constraint=models.CheckConstraint(condition=models.Q(('band_level__lte', 5), ('proposed_star_level__lte', 5), ('star_level_before__lte', 5)), name='monthly_result_star_levels_0_to_5'),
+            model_name="monthlyresult",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("band_level__lte", 5), ("proposed_star_level__lte", 5), ("star_level_before__lte", 5)
+                ),
+                name="monthly_result_star_levels_0_to_5",
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='monthlyresult',
-            trigger=pgtrigger.compiler.Trigger(name='touch_updated_at', sql=pgtrigger.compiler.UpsertTriggerSql(func='NEW.updated_at = clock_timestamp(); RETURN NEW;', hash='99948350a2350693036bbcde9117c59a3305707b', operation='UPDATE', pgid='pgtrigger_touch_updated_at_b7906', table='assessment_monthlyresult', when='BEFORE')),
+            model_name="monthlyresult",
+            trigger=pgtrigger.compiler.Trigger(
+                name="touch_updated_at",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="NEW.updated_at = clock_timestamp(); RETURN NEW;",
+                    hash="99948350a2350693036bbcde9117c59a3305707b",
+                    operation="UPDATE",
+                    pgid="pgtrigger_touch_updated_at_b7906",
+                    table="assessment_monthlyresult",
+                    when="BEFORE",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='monthlyresult',
-            trigger=pgtrigger.compiler.Trigger(name='monthly_result_frozen', sql=pgtrigger.compiler.UpsertTriggerSql(func="\nIF (SELECT published_at FROM assessment_resultrun WHERE id = OLD.run_id) IS NOT NULL THEN\n    RAISE EXCEPTION 'published assessment results are frozen (run %)', OLD.run_id\n        USING ERRCODE = 'integrity_constraint_violation';\nEND IF;\nIF TG_OP = 'DELETE' THEN RETURN OLD; END IF;\nRETURN NEW;\n", hash='e621d078ac078f2c87a0a1d1804f3f435bd66f04', operation='UPDATE OR DELETE', pgid='pgtrigger_monthly_result_frozen_36554', table='assessment_monthlyresult', when='BEFORE')),
+            model_name="monthlyresult",
+            trigger=pgtrigger.compiler.Trigger(
+                name="monthly_result_frozen",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="\nIF (SELECT published_at FROM assessment_resultrun WHERE id = OLD.run_id) IS NOT NULL THEN\n    RAISE EXCEPTION 'published assessment results are frozen (run %)', OLD.run_id\n        USING ERRCODE = 'integrity_constraint_violation';\nEND IF;\nIF TG_OP = 'DELETE' THEN RETURN OLD; END IF;\nRETURN NEW;\n",
+                    hash="e621d078ac078f2c87a0a1d1804f3f435bd66f04",
+                    operation="UPDATE OR DELETE",
+                    pgid="pgtrigger_monthly_result_frozen_36554",
+                    table="assessment_monthlyresult",
+                    when="BEFORE",
+                ),
+            ),
         ),
         migrations.AddIndex(
-            model_name='scorefact',
-            index=models.Index(fields=['staff', 'month', 'source', 'measure'], name='score_fact_staff_month_idx'),
+            model_name="scorefact",
+            index=models.Index(
+                fields=["staff", "month", "source", "measure"], name="score_fact_staff_month_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='scorefact',
-            index=django.contrib.postgres.indexes.BrinIndex(fields=['month'], name='score_fact_month_brin'),
+            model_name="scorefact",
+            index=django.contrib.postgres.indexes.BrinIndex(fields=["month"], name="score_fact_month_brin"),
         ),
         migrations.AddConstraint(
-            model_name='scorefact',
-            constraint=models.UniqueConstraint(fields=('evidence_type', 'evidence_id', 'measure'), name='score_fact_evidence_unique'),
+            model_name="scorefact",
+            constraint=models.UniqueConstraint(
+                fields=("evidence_type", "evidence_id", "measure"), name="score_fact_evidence_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='scorefact',
-            constraint=models.CheckConstraint(condition=models.Q(('month__day', 1)), name='score_fact_month_start'),
+            model_name="scorefact",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("month__day", 1)), name="score_fact_month_start"
+            ),
         ),
         migrations.AddIndex(
-            model_name='starlevelchange',
-            index=models.Index(fields=['updated_at', 'id'], name='star_level_change_sync_idx'),
+            model_name="starlevelchange",
+            index=models.Index(fields=["updated_at", "id"], name="star_level_change_sync_idx"),
         ),
         migrations.AddConstraint(
-            model_name='starlevelchange',
-            constraint=models.UniqueConstraint(fields=('staff', 'month'), name='star_level_change_one_per_month'),
+            model_name="starlevelchange",
+            constraint=models.UniqueConstraint(
+                fields=("staff", "month"), name="star_level_change_one_per_month"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='starlevelchange',
-            constraint=models.CheckConstraint(condition=models.Q(('from_level', models.F('to_level')), _negated=True), name='star_level_change_changes'),
+            model_name="starlevelchange",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("from_level", models.F("to_level")), _negated=True),
+                name="star_level_change_changes",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='starlevelchange',
-            constraint=models.CheckConstraint(condition=models.Q(('from_level__lte', 5), ('to_level__lte', 5)), name='star_level_change_0_to_5'),
+            model_name="starlevelchange",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("from_level__lte", 5), ("to_level__lte", 5)),
+                name="star_level_change_0_to_5",
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='starlevelchange',
-            trigger=pgtrigger.compiler.Trigger(name='touch_updated_at', sql=pgtrigger.compiler.UpsertTriggerSql(func='NEW.updated_at = clock_timestamp(); RETURN NEW;', hash='764c849e3b7940002c908d489f83e7caf323c290', operation='UPDATE', pgid='pgtrigger_touch_updated_at_73394', table='assessment_starlevelchange', when='BEFORE')),
+            model_name="starlevelchange",
+            trigger=pgtrigger.compiler.Trigger(
+                name="touch_updated_at",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="NEW.updated_at = clock_timestamp(); RETURN NEW;",
+                    hash="764c849e3b7940002c908d489f83e7caf323c290",
+                    operation="UPDATE",
+                    pgid="pgtrigger_touch_updated_at_73394",
+                    table="assessment_starlevelchange",
+                    when="BEFORE",
+                ),
+            ),
         ),
         migrations.AddIndex(
-            model_name='resultrun',
-            index=models.Index(fields=['updated_at', 'id'], name='result_run_sync_cursor_idx'),
+            model_name="resultrun",
+            index=models.Index(fields=["updated_at", "id"], name="result_run_sync_cursor_idx"),
         ),
         migrations.AddConstraint(
-            model_name='resultrun',
-            constraint=models.UniqueConstraint(fields=('branch', 'month', 'version'), name='result_run_version_unique'),
+            model_name="resultrun",
+            constraint=models.UniqueConstraint(
+                fields=("branch", "month", "version"), name="result_run_version_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='resultrun',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'published')), fields=('branch', 'month'), name='result_run_one_published'),
+            model_name="resultrun",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "published")),
+                fields=("branch", "month"),
+                name="result_run_one_published",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='resultrun',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'computing')), fields=('branch', 'month'), name='result_run_one_computing'),
+            model_name="resultrun",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "computing")),
+                fields=("branch", "month"),
+                name="result_run_one_computing",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='resultrun',
-            constraint=models.CheckConstraint(condition=models.Q(('month__day', 1)), name='result_run_month_start'),
+            model_name="resultrun",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("month__day", 1)), name="result_run_month_start"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='resultrun',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['computing', 'draft', 'published', 'superseded', 'failed'])), name='result_run_status_valid'),
+            model_name="resultrun",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("status__in", ["computing", "draft", "published", "superseded", "failed"])
+                ),
+                name="result_run_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='resultrun',
-            constraint=models.CheckConstraint(condition=models.Q(('progress__lte', 100)), name='result_run_progress_0_to_100'),
+            model_name="resultrun",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("progress__lte", 100)), name="result_run_progress_0_to_100"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='resultrun',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'published'), _negated=True), ('published_at__isnull', False), _connector='OR'), name='result_run_published_has_time'),
+            model_name="resultrun",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "published"), _negated=True),
+                    ("published_at__isnull", False),
+                    _connector="OR",
+                ),
+                name="result_run_published_has_time",
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='resultrun',
-            trigger=pgtrigger.compiler.Trigger(name='touch_updated_at', sql=pgtrigger.compiler.UpsertTriggerSql(func='NEW.updated_at = clock_timestamp(); RETURN NEW;', hash='6268dcf36aad790468ff12a3c3a0575cfa7cbf86', operation='UPDATE', pgid='pgtrigger_touch_updated_at_1eeb8', table='assessment_resultrun', when='BEFORE')),
+            model_name="resultrun",
+            trigger=pgtrigger.compiler.Trigger(
+                name="touch_updated_at",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="NEW.updated_at = clock_timestamp(); RETURN NEW;",
+                    hash="6268dcf36aad790468ff12a3c3a0575cfa7cbf86",
+                    operation="UPDATE",
+                    pgid="pgtrigger_touch_updated_at_1eeb8",
+                    table="assessment_resultrun",
+                    when="BEFORE",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='resultrun',
-            trigger=pgtrigger.compiler.Trigger(name='result_run_frozen', sql=pgtrigger.compiler.UpsertTriggerSql(func="\nIF OLD.published_at IS NOT NULL AND (\n    TG_OP = 'DELETE'\n    OR NOT (OLD.status = 'published' AND NEW.status = 'superseded')\n    OR (NEW.month, NEW.branch_id, NEW.version, NEW.input_hash, NEW.fact_revision, NEW.published_at,\n        NEW.published_by_id, NEW.star_policy_id) IS DISTINCT FROM\n       (OLD.month, OLD.branch_id, OLD.version, OLD.input_hash, OLD.fact_revision, OLD.published_at,\n        OLD.published_by_id, OLD.star_policy_id)\n) THEN\n    RAISE EXCEPTION 'published result run % is frozen', OLD.id\n        USING ERRCODE = 'integrity_constraint_violation';\nEND IF;\nIF TG_OP = 'DELETE' THEN RETURN OLD; END IF;\nRETURN NEW;\n", hash='a0379206868aa92452c818ea9aafb4b39c3446f3', operation='UPDATE OR DELETE', pgid='pgtrigger_result_run_frozen_d9ff1', table='assessment_resultrun', when='BEFORE')),
+            model_name="resultrun",
+            trigger=pgtrigger.compiler.Trigger(
+                name="result_run_frozen",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="\nIF OLD.published_at IS NOT NULL AND (\n    TG_OP = 'DELETE'\n    OR NOT (OLD.status = 'published' AND NEW.status = 'superseded')\n    OR (NEW.month, NEW.branch_id, NEW.version, NEW.input_hash, NEW.fact_revision, NEW.published_at,\n        NEW.published_by_id, NEW.star_policy_id) IS DISTINCT FROM\n       (OLD.month, OLD.branch_id, OLD.version, OLD.input_hash, OLD.fact_revision, OLD.published_at,\n        OLD.published_by_id, OLD.star_policy_id)\n) THEN\n    RAISE EXCEPTION 'published result run % is frozen', OLD.id\n        USING ERRCODE = 'integrity_constraint_violation';\nEND IF;\nIF TG_OP = 'DELETE' THEN RETURN OLD; END IF;\nRETURN NEW;\n",
+                    hash="a0379206868aa92452c818ea9aafb4b39c3446f3",
+                    operation="UPDATE OR DELETE",
+                    pgid="pgtrigger_result_run_frozen_d9ff1",
+                    table="assessment_resultrun",
+                    when="BEFORE",
+                ),
+            ),
         ),
         migrations.AddConstraint(
-            model_name='supervisorrating',
-            constraint=models.UniqueConstraint(fields=('staff', 'month'), name='supervisor_rating_one_per_month'),
+            model_name="supervisorrating",
+            constraint=models.UniqueConstraint(
+                fields=("staff", "month"), name="supervisor_rating_one_per_month"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='supervisorrating',
-            constraint=models.CheckConstraint(condition=models.Q(('month__day', 1)), name='supervisor_rating_month_start'),
+            model_name="supervisorrating",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("month__day", 1)), name="supervisor_rating_month_start"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='supervisorrating',
-            constraint=models.CheckConstraint(condition=models.Q(('appearance__lte', 25), ('attitude__lte', 25), ('skill__lte', 25), ('teamwork__lte', 25)), name='supervisor_rating_criteria_0_to_25'),
+            model_name="supervisorrating",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("appearance__lte", 25), ("attitude__lte", 25), ("skill__lte", 25), ("teamwork__lte", 25)
+                ),
+                name="supervisor_rating_criteria_0_to_25",
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='supervisorrating',
-            trigger=pgtrigger.compiler.Trigger(name='touch_updated_at', sql=pgtrigger.compiler.UpsertTriggerSql(func='NEW.updated_at = clock_timestamp(); RETURN NEW;', hash='88b889992ef510af72dff056fa7430435ebcc909', operation='UPDATE', pgid='pgtrigger_touch_updated_at_b86b3', table='assessment_supervisorrating', when='BEFORE')),
+            model_name="supervisorrating",
+            trigger=pgtrigger.compiler.Trigger(
+                name="touch_updated_at",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="NEW.updated_at = clock_timestamp(); RETURN NEW;",
+                    hash="88b889992ef510af72dff056fa7430435ebcc909",
+                    operation="UPDATE",
+                    pgid="pgtrigger_touch_updated_at_b86b3",
+                    table="assessment_supervisorrating",
+                    when="BEFORE",
+                ),
+            ),
         ),
     ]

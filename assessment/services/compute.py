@@ -235,10 +235,14 @@ def _inputs(branch: Region, month: date) -> dict:
     """Schemes and policy in force for the month, as SQL parameters (2 queries)."""
     schemes = list(AssessmentScheme.objects.effective_on(month).order_by("post"))
     if not schemes:
-        raise NoSchemeInForce(_("No assessment scheme is in force for %(month)s.") % {"month": f"{month:%Y-%m}"})
+        raise NoSchemeInForce(
+            _("No assessment scheme is in force for %(month)s.") % {"month": f"{month:%Y-%m}"}
+        )
     policy = StarLevelPolicy.objects.filter(effective_from__lte=month).order_by("-effective_from").first()
     if policy is None:
-        raise NoSchemeInForce(_("No star-level policy is in force for %(month)s.") % {"month": f"{month:%Y-%m}"})
+        raise NoSchemeInForce(
+            _("No star-level policy is in force for %(month)s.") % {"month": f"{month:%Y-%m}"}
+        )
     history = max(policy.average_months, policy.promote_after_months)
     return {
         "schemes": schemes,
@@ -383,7 +387,9 @@ def _write(run: ResultRun, actor, params: dict) -> None:
         run.progress, run.progress_note = 100, "done"
         run.staff_count = staff_count
         run.finished_at = timezone.now()
-        run.save(update_fields=["status", "progress", "progress_note", "staff_count", "finished_at", "updated_at"])
+        run.save(
+            update_fields=["status", "progress", "progress_note", "staff_count", "finished_at", "updated_at"]
+        )
         record_audit(
             actor=actor,
             action="assessment.results.computed",

@@ -272,11 +272,15 @@ def import_customer_evaluations(*, actor, file: BinaryIO, filename: str) -> Impo
     require_permission(actor, "assessment.import")
     params = {**_scope_params(actor), "words": list(RATING_WORDS), "codes": list(RATING_WORDS.values())}
     with connection.cursor() as cursor:
-        rows = _stage(cursor, table="_stage_evaluations", columns=EVALUATION_COLUMNS, file=file, filename=filename)
+        rows = _stage(
+            cursor, table="_stage_evaluations", columns=EVALUATION_COLUMNS, file=file, filename=filename
+        )
         cursor.execute("ANALYZE _stage_evaluations")
         errors = _errors(cursor, EVALUATION_ERRORS_SQL, params)
         if errors:
-            raise ImportRejected(_("The file was not imported: %(n)s errors.") % {"n": len(errors)}, errors=errors)
+            raise ImportRejected(
+                _("The file was not imported: %(n)s errors.") % {"n": len(errors)}, errors=errors
+            )
         cursor.execute(EVALUATION_INSERT_SQL, params)
         created = cursor.fetchone()[0]
         result = _finish(
@@ -373,7 +377,9 @@ def import_daily_kpis(*, actor, file: BinaryIO, filename: str) -> ImportResult:
         cursor.execute("ANALYZE _stage_kpis")
         errors = _errors(cursor, KPI_ERRORS_SQL, params)
         if errors:
-            raise ImportRejected(_("The file was not imported: %(n)s errors.") % {"n": len(errors)}, errors=errors)
+            raise ImportRejected(
+                _("The file was not imported: %(n)s errors.") % {"n": len(errors)}, errors=errors
+            )
         cursor.execute(KPI_INSERT_SQL, params)
         created = cursor.fetchone()[0]
         result = _finish(

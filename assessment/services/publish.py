@@ -32,7 +32,11 @@ def publish_results(*, run: ResultRun, actor) -> ResultRun:
     if run.status != ResultRun.Status.DRAFT:
         raise RunNotPublishable(_("Only a draft can be published."))
     siblings = ResultRun.objects.filter(branch_id=run.branch_id)
-    if siblings.filter(month=run.month, version__gt=run.version).exclude(status=ResultRun.Status.FAILED).exists():
+    if (
+        siblings.filter(month=run.month, version__gt=run.version)
+        .exclude(status=ResultRun.Status.FAILED)
+        .exists()
+    ):
         raise RunNotPublishable(_("A newer version of this month exists."))
     if siblings.filter(month__gt=run.month, status=ResultRun.Status.PUBLISHED).exists():
         raise RunNotPublishable(_("A later month is already published."))

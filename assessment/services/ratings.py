@@ -86,7 +86,12 @@ def rate_staff(
         action="assessment.supervisor_rating.saved",
         subject=rating,
         hall=staff.hall,
-        data={"staff": staff.employee_no, "month": f"{month:%Y-%m}", "points": rating.points, "created": created},
+        data={
+            "staff": staff.employee_no,
+            "month": f"{month:%Y-%m}",
+            "points": rating.points,
+            "created": created,
+        },
     )
     return rating
 

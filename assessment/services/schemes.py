@@ -59,10 +59,14 @@ def validate_indicators(indicators: list[IndicatorSpec]) -> None:
         ):
             raise SchemeInvalid(_("Indicator %(code)s: a band needs a low below its high.") % name)
         if i.rule == Indicator.Rule.DEDUCTION and (
-            not i.deduction_per_unit or i.deduction_per_unit <= 0 or i.floor is None or not 0 <= i.floor <= i.max_points
+            not i.deduction_per_unit
+            or i.deduction_per_unit <= 0
+            or i.floor is None
+            or not 0 <= i.floor <= i.max_points
         ):
             raise SchemeInvalid(
-                _("Indicator %(code)s: a deduction needs a positive deduction and a floor within the points.") % name
+                _("Indicator %(code)s: a deduction needs a positive deduction and a floor within the points.")
+                % name
             )
 
 
@@ -90,7 +94,9 @@ def create_scheme_version(
 
 
 @transaction.atomic
-def update_scheme(*, actor, scheme: AssessmentScheme, indicators: list[IndicatorSpec], name: str | None = None):
+def update_scheme(
+    *, actor, scheme: AssessmentScheme, indicators: list[IndicatorSpec], name: str | None = None
+):
     """Replace a scheme's indicators (matched by code). Refuses a scheme used by a published month
     (SchemeFrozen: create a new version instead) and removing an indicator that computed results
     already point to. Drafts computed with the old rules become stale (publish refuses them)."""
@@ -105,7 +111,9 @@ def update_scheme(*, actor, scheme: AssessmentScheme, indicators: list[Indicator
         raise SchemeFrozen(_("Computed results use an indicator you removed; create a new version instead."))
     Indicator.objects.filter(pk__in=removed).delete()
     for n, spec in enumerate(indicators):
-        Indicator.objects.update_or_create(scheme=scheme, code=spec.code, defaults={"position": n, **asdict(spec)})
+        Indicator.objects.update_or_create(
+            scheme=scheme, code=spec.code, defaults={"position": n, **asdict(spec)}
+        )
     if name:
         scheme.name = name
     scheme.save()
@@ -114,7 +122,9 @@ def update_scheme(*, actor, scheme: AssessmentScheme, indicators: list[Indicator
 
 
 @transaction.atomic
-def activate_scheme(*, actor, scheme: AssessmentScheme, effective_from: date | None = None) -> AssessmentScheme:
+def activate_scheme(
+    *, actor, scheme: AssessmentScheme, effective_from: date | None = None
+) -> AssessmentScheme:
     """Put a valid draft version in force from a month; the version in force before it ends the day
     before. Refuses an invalid scheme, a start on or before the start of the version in force, and a
     start in a month already published with the previous version (history is never rewritten)."""
@@ -133,7 +143,9 @@ def activate_scheme(*, actor, scheme: AssessmentScheme, effective_from: date | N
         post=scheme.post, status=AssessmentScheme.Status.ACTIVE
     )
     if active.filter(effective_from__gte=start).exists():
-        raise SchemeInvalid(_("A version in force already starts on or after that month."), field="effective_from")
+        raise SchemeInvalid(
+            _("A version in force already starts on or after that month."), field="effective_from"
+        )
     if ResultRun.objects.filter(
         published_at__isnull=False, month__gte=start, schemes__post=scheme.post
     ).exists():

@@ -6,33 +6,77 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('halls', '0001_initial'),
-        ('staffing', '0001_initial'),
+        ("halls", "0001_initial"),
+        ("staffing", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DisciplineRecord',
+            name="DisciplineRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('occurred_on', models.DateField(verbose_name='occurred on')),
-                ('kind', models.CharField(choices=[('late', 'Late'), ('absent', 'Absent'), ('left_post', 'Left the post')], max_length=12, verbose_name='kind')),
-                ('deduction', models.DecimalField(decimal_places=2, max_digits=5, verbose_name='deduction (points)')),
-                ('note', models.CharField(blank=True, max_length=300, verbose_name='note')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('hall', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='discipline_records', to='halls.hall')),
-                ('recorded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='discipline_records_recorded', to=settings.AUTH_USER_MODEL)),
-                ('staff', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='discipline_records', to='staffing.staff')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("occurred_on", models.DateField(verbose_name="occurred on")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("late", "Late"), ("absent", "Absent"), ("left_post", "Left the post")],
+                        max_length=12,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "deduction",
+                    models.DecimalField(decimal_places=2, max_digits=5, verbose_name="deduction (points)"),
+                ),
+                ("note", models.CharField(blank=True, max_length=300, verbose_name="note")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "hall",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="discipline_records",
+                        to="halls.hall",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="discipline_records_recorded",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "staff",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="discipline_records",
+                        to="staffing.staff",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'discipline record',
-                'verbose_name_plural': 'discipline records',
-                'ordering': ['-occurred_on', '-id'],
-                'indexes': [models.Index(fields=['staff', 'occurred_on'], name='discipline_staff_day_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('kind__in', ['late', 'absent', 'left_post'])), name='discipline_kind_valid'), models.CheckConstraint(condition=models.Q(('deduction__gt', 0), ('deduction__lte', 100)), name='discipline_deduction_range')],
+                "verbose_name": "discipline record",
+                "verbose_name_plural": "discipline records",
+                "ordering": ["-occurred_on", "-id"],
+                "indexes": [models.Index(fields=["staff", "occurred_on"], name="discipline_staff_day_idx")],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("kind__in", ["late", "absent", "left_post"])),
+                        name="discipline_kind_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("deduction__gt", 0), ("deduction__lte", 100)),
+                        name="discipline_deduction_range",
+                    ),
+                ],
             },
         ),
     ]

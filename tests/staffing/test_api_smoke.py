@@ -28,9 +28,13 @@ def test_transfer_keeps_posting_history_and_is_audited(cast, api):
     )
     assert response.status_code == 200, response.json()
     assert response.json()["hall"] == "H002"
-    postings = list(StaffPosting.objects.filter(staff=staff).order_by("started_on").values_list("hall__code", "ended_on"))
+    postings = list(
+        StaffPosting.objects.filter(staff=staff).order_by("started_on").values_list("hall__code", "ended_on")
+    )
     assert postings == [("H001", datetime.date(2026, 10, 31)), ("H002", None)]
-    assert AuditEvent.objects.filter(action="staffing.staff.transferred", subject_id=str(staff.pk)).count() == 2
+    assert (
+        AuditEvent.objects.filter(action="staffing.staff.transferred", subject_id=str(staff.pk)).count() == 2
+    )
 
 
 @pytest.mark.django_db
