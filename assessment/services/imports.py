@@ -165,7 +165,9 @@ def _excel_text(value) -> str | None:
     if value is None:
         return None
     if hasattr(value, "strftime"):
-        return value.strftime("%Y-%m-%d %H:%M:%S") if hasattr(value, "hour") else value.strftime("%Y-%m-%d")
+        # Excel stores a day as midnight of that day.
+        with_time = hasattr(value, "hour") and (value.hour, value.minute, value.second) != (0, 0, 0)
+        return value.strftime("%Y-%m-%d %H:%M:%S") if with_time else value.strftime("%Y-%m-%d")
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()

@@ -12,7 +12,7 @@ from halls.audit import record_audit
 from staffing.services import apply_star_levels
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic
 def publish_results(*, run: ResultRun, actor) -> ResultRun:
     """Publish a draft run of a branch's month: clerks, hall managers and the API see it from now
     on, its rows are frozen (database triggers refuse any change), and each person's star level
