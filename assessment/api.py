@@ -42,9 +42,9 @@ class MonthlyResultViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
 
     filterset_class = MonthlyResultFilterSet
     permission_actions = {
-        "list": "assessment.view_results",
-        "retrieve": "assessment.view_results",
-        "card": "assessment.view_results",
+        "list": "assessment.results.view",
+        "retrieve": "assessment.results.view",
+        "card": "assessment.results.view",
     }
 
     def get_queryset(self):
@@ -72,9 +72,9 @@ class ResultRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     serializer_class = ResultRunSerializer
     filterset_class = ResultRunFilterSet
     permission_actions = {
-        "list": "assessment.view_runs",
-        "retrieve": "assessment.view_runs",
-        "results": "assessment.view_runs",
+        "list": "assessment.runs.view",
+        "retrieve": "assessment.runs.view",
+        "results": "assessment.runs.view",
         "create": "assessment.compute",
         "publish": "assessment.publish",
     }
@@ -125,7 +125,7 @@ class StarLevelChangeViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     serializer_class = StarLevelChangeSerializer
     filterset_class = StarLevelChangeFilterSet
-    permission_actions = {"list": "assessment.view_results"}
+    permission_actions = {"list": "assessment.results.view"}
 
     def get_queryset(self):
         return selectors.star_level_history(user=self.request.user)
@@ -143,7 +143,7 @@ class HallRankingView(APIView):
     """The halls of a branch ranked by their clerks' average score and by mystery-shop score, with the
     change since the previous month (published months only)."""
 
-    permission_actions = {"get": "assessment.view_results"}
+    permission_actions = {"get": "assessment.results.view"}
 
     def get(self, request):
         code, month = request.query_params.get("branch"), request.query_params.get("month")

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 import pghistory
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
@@ -221,7 +223,7 @@ class DisciplineRecord(models.Model):
 
 # Points a discipline incident deducts unless the recorder states otherwise.
 DEFAULT_DISCIPLINE_DEDUCTIONS = {
-    DisciplineRecord.Kind.LATE: 1,
-    DisciplineRecord.Kind.LEFT_POST: 2,
-    DisciplineRecord.Kind.ABSENT: 5,
+    DisciplineRecord.Kind.LATE: Decimal("1.00"),
+    DisciplineRecord.Kind.LEFT_POST: Decimal("2.00"),
+    DisciplineRecord.Kind.ABSENT: Decimal("5.00"),
 }

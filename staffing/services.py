@@ -144,7 +144,7 @@ def record_discipline(
     if posting is None or occurred_on > timezone.localdate():
         raise DisciplineInvalid(_("The person did not work in a hall on that day."))
     if deduction is None:
-        deduction = Decimal(DEFAULT_DISCIPLINE_DEDUCTIONS[kind])
+        deduction = DEFAULT_DISCIPLINE_DEDUCTIONS[kind]
     if not Decimal(0) < deduction <= Decimal(100):
         raise DisciplineInvalid(_("A deduction is between 0 and 100 points."), field="deduction")
     record = DisciplineRecord.objects.create(
