@@ -38,7 +38,9 @@ def _month_postings(month: date) -> list[tuple[int, int, date, date, str]]:
 
 
 @transaction.atomic
-def load_month_inputs(*, rng: random.Random, month: date, evaluations_per_day: float = 4.0, rater=None) -> dict:
+def load_month_inputs(
+    *, rng: random.Random, month: date, evaluations_per_day: float = 4.0, rater=None
+) -> dict:
     """Evaluations, daily KPIs, a supervisor rating per person and some discipline records for every
     stay overlapping `month`, each in the hall of the stay, plus their facts. Returns row counts.
     Each person gets a skill drawn once, so scores spread and ranks mean something."""
@@ -60,7 +62,9 @@ def load_month_inputs(*, rng: random.Random, month: date, evaluations_per_day: f
                     for _ in range(int(evaluations_per_day * (0.5 + rng.random()))):
                         at = datetime.combine(day, time(9 + rng.randrange(8), rng.randrange(60)), tz)
                         roll = rng.random()
-                        rating = RATINGS[0] if roll < 0.35 + 0.5 * s else RATINGS[1] if roll < 0.97 else RATINGS[2]
+                        rating = (
+                            RATINGS[0] if roll < 0.35 + 0.5 * s else RATINGS[1] if roll < 0.97 else RATINGS[2]
+                        )
                         n += 1
                         copy.write_row((f"{txn_prefix}-{n}", staff_id, hall_id, at, rating, now))
                     day += timedelta(days=1)
@@ -75,7 +79,15 @@ def load_month_inputs(*, rng: random.Random, month: date, evaluations_per_day: f
                 while day <= last:
                     tx = int(10 + 20 * s + rng.randrange(8))
                     copy.write_row(
-                        (staff_id, hall_id, day, tx, int(tx * (0.1 + 0.2 * s)), Decimal(rng.randrange(0, 150000)) / 100, now)
+                        (
+                            staff_id,
+                            hall_id,
+                            day,
+                            tx,
+                            int(tx * (0.1 + 0.2 * s)),
+                            Decimal(rng.randrange(0, 150000)) / 100,
+                            now,
+                        )
                     )
                     counts["kpis"] += 1
                     day += timedelta(days=1)
@@ -99,7 +111,9 @@ def load_month_inputs(*, rng: random.Random, month: date, evaluations_per_day: f
             ) as copy:
                 for staff_id, hall_id, first, last, _post in stays:
                     if rng.random() < 0.08:
-                        kind, deduction = rng.choice([("late", 1), ("late", 1), ("left_post", 2), ("absent", 5)])
+                        kind, deduction = rng.choice(
+                            [("late", 1), ("late", 1), ("left_post", 2), ("absent", 5)]
+                        )
                         day = first + timedelta(days=rng.randrange((last - first).days + 1))
                         copy.write_row((staff_id, hall_id, day, kind, deduction, "", rater.pk, now))
                         counts["discipline"] += 1

@@ -62,7 +62,9 @@ def build_branch(n_clerks: int, month: date, rng: random.Random):
     branch = Region.objects.create(code="BENCH", name="Bench branch", kind="branch", path="/BENCH/")
     Membership.objects.create(user=manager, role=Role.BRANCH_MANAGER, region=branch)
     counties = [
-        Region.objects.create(code=f"BC{i:02d}", name=f"County {i}", kind="county", parent=branch, path=f"/BENCH/BC{i:02d}/")
+        Region.objects.create(
+            code=f"BC{i:02d}", name=f"County {i}", kind="county", parent=branch, path=f"/BENCH/BC{i:02d}/"
+        )
         for i in range(10)
     ]
     n_halls = max(2, n_clerks // 10)
@@ -90,8 +92,21 @@ def build_branch(n_clerks: int, month: date, rng: random.Random):
             "phone, created_at, updated_at) FROM STDIN"
         ) as copy:
             for i in range(n_clerks):
-                copy.write_row((f"B{i:06d}", f"Clerk {i}", hall_ids[i % n_halls], "clerk", "formal", hired, "active",
-                                rng.randrange(6), "", now, now))
+                copy.write_row(
+                    (
+                        f"B{i:06d}",
+                        f"Clerk {i}",
+                        hall_ids[i % n_halls],
+                        "clerk",
+                        "formal",
+                        hired,
+                        "active",
+                        rng.randrange(6),
+                        "",
+                        now,
+                        now,
+                    )
+                )
         cursor.execute(
             "INSERT INTO staffing_staffposting (staff_id, hall_id, post, started_on, ended_on, created_at) "
             "SELECT id, hall_id, post, hire_date, NULL, now() FROM staffing_staff"
@@ -104,7 +119,8 @@ def build_branch(n_clerks: int, month: date, rng: random.Random):
         if for_update:
             ids = [m[0] for m in for_update]
             cursor.execute(
-                "UPDATE staffing_staffposting SET ended_on = %s WHERE staff_id = ANY(%s)", [on - timedelta(days=1), ids]
+                "UPDATE staffing_staffposting SET ended_on = %s WHERE staff_id = ANY(%s)",
+                [on - timedelta(days=1), ids],
             )
             cursor.execute(
                 "INSERT INTO staffing_staffposting (staff_id, hall_id, post, started_on, created_at) "
@@ -212,7 +228,9 @@ def bench_import(admin, month, rows: int, rng: random.Random) -> dict:
         employee_no, hall_code = people[n % len(people)]
         day = month + timedelta(days=rng.randrange(3))
         rating = ("very_satisfied", "satisfied", "dissatisfied")[rng.randrange(3)]
-        lines.append(f"IMP-{n:08d},{employee_no},{hall_code},{day:%Y-%m-%d} {9 + n % 8:02d}:{n % 60:02d},{rating}")
+        lines.append(
+            f"IMP-{n:08d},{employee_no},{hall_code},{day:%Y-%m-%d} {9 + n % 8:02d}:{n % 60:02d},{rating}"
+        )
     payload = ("\n".join(lines) + "\n").encode()
 
     def plain_copy():
@@ -241,7 +259,9 @@ def bench_import(admin, month, rows: int, rng: random.Random) -> dict:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.assessment_month", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.assessment_month", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--clerks", type=int, default=20000)
     parser.add_argument("--evaluations-per-day", type=float, default=4.0)
     parser.add_argument("--import-rows", type=int, default=100000)
@@ -258,14 +278,18 @@ def main(argv: list[str]) -> int:
 
     t0 = time.perf_counter()
     admin, _manager, branch, movers = build_branch(args.clerks, month, rng)
-    counts = load_month_inputs(rng=rng, month=month, evaluations_per_day=args.evaluations_per_day, rater=admin)
+    counts = load_month_inputs(
+        rng=rng, month=month, evaluations_per_day=args.evaluations_per_day, rater=admin
+    )
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
         cursor.execute("SELECT count(*) FROM assessment_scorefact")
         facts = cursor.fetchone()[0]
-    print(f"data: {args.clerks} clerks ({movers} changed hall mid-month), {counts['evaluations']} evaluations, "
-          f"{counts['kpis']} KPI rows ({counts['evaluations'] + counts['kpis']} together), {counts['ratings']} ratings, "
-          f"{counts['discipline']} discipline records, {facts} facts; built in {time.perf_counter() - t0:.1f} s")
+    print(
+        f"data: {args.clerks} clerks ({movers} changed hall mid-month), {counts['evaluations']} evaluations, "
+        f"{counts['kpis']} KPI rows ({counts['evaluations'] + counts['kpis']} together), {counts['ratings']} ratings, "
+        f"{counts['discipline']} discipline records, {facts} facts; built in {time.perf_counter() - t0:.1f} s"
+    )
 
     job = bench_job(branch, month)
     print(f"(a) monthly job: {job['job']:.2f} s, {job['queries']} queries, {job['run'].staff_count} results")
@@ -273,7 +297,9 @@ def main(argv: list[str]) -> int:
     print(f"    ratio job / query: {job['job'] / job['query']:.2f}  (target <= 1.5)")
 
     imp = bench_import(admin, month, args.import_rows, rng)
-    print(f"(b) import of {args.import_rows} evaluation rows: {imp['import']:.2f} s ({imp['created']} created)")
+    print(
+        f"(b) import of {args.import_rows} evaluation rows: {imp['import']:.2f} s ({imp['created']} created)"
+    )
     print(f"    plain COPY of the same file: {imp['copy']:.2f} s")
     print(f"    ratio import / COPY: {imp['import'] / imp['copy']:.2f}  (target <= 3)")
     print(f"    re-import of the same file: {imp['again']:.2f} s, {imp['again_created']} created")

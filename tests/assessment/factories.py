@@ -51,7 +51,9 @@ def clerk_in(hall, *, since=datetime.date(2024, 3, 1), **kwargs):
 
 def move(staff, *, to_hall, on: datetime.date):
     """Transfer without the service's permission checks (fixtures only)."""
-    StaffPosting.objects.filter(staff=staff, ended_on__isnull=True).update(ended_on=on - datetime.timedelta(days=1))
+    StaffPosting.objects.filter(staff=staff, ended_on__isnull=True).update(
+        ended_on=on - datetime.timedelta(days=1)
+    )
     StaffPosting.objects.create(staff=staff, hall=to_hall, post=staff.post, started_on=on)
     staff.hall = to_hall
     staff.save(update_fields=["hall"])

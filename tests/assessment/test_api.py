@@ -101,7 +101,9 @@ def test_a_result_shows_its_indicators_and_its_card_explains_every_figure(cast, 
 def test_another_clerks_result_is_a_404(cast, api, clerk_staff):
     other = clerk_in(cast.hall)
     published_october(cast)
-    own_id = api.as_user(cast.branch_manager).get(RESULTS, {"staff": other.employee_no}).json()["results"][0]["id"]
+    own_id = (
+        api.as_user(cast.branch_manager).get(RESULTS, {"staff": other.employee_no}).json()["results"][0]["id"]
+    )
     assert api.as_user(cast.clerk).get(f"{RESULTS}{own_id}/").status_code == 404
     assert api.as_user(cast.clerk).get(f"{RESULTS}{own_id}/card/").status_code == 404
     assert api.as_user(cast.other_hall_manager).get(f"{RESULTS}{own_id}/").status_code == 404
@@ -110,7 +112,9 @@ def test_another_clerks_result_is_a_404(cast, api, clerk_staff):
 def test_runs_with_progress_are_for_branch_roles_only(cast, api, clerk_staff):
     compute_month_results(branch=cast.hall.region.parent, month=OCTOBER)
     body = api.as_user(cast.branch_manager).get("/api/v1/assessment/runs/").json()
-    assert [(r["branch"], r["month"], r["status"], r["progress"]) for r in body["results"]] == [("BR01", "2026-10", "draft", 100)]
+    assert [(r["branch"], r["month"], r["status"], r["progress"]) for r in body["results"]] == [
+        ("BR01", "2026-10", "draft", 100)
+    ]
     assert len(api.as_user(cast.inspector).get("/api/v1/assessment/runs/").json()["results"]) == 1
     assert api.as_user(cast.hall_manager).get("/api/v1/assessment/runs/").status_code == 403
     assert api.as_user(cast.clerk).get("/api/v1/assessment/runs/").status_code == 403
@@ -145,32 +149,72 @@ def test_computing_another_branch_is_a_404(cast, api):
 def test_star_level_history_and_hall_ranking(cast, api, clerk_staff):
     add_facts(fact_input(clerk_staff, Measure.MYSTERY_SHOP_SCORE, 90))
     published_october(cast, extra_other=1)
-    history = api.as_token(cast.hr_client.raw_token).get("/api/v1/assessment/star-level-changes/").json()["results"]
+    history = (
+        api.as_token(cast.hr_client.raw_token).get("/api/v1/assessment/star-level-changes/").json()["results"]
+    )
     # A month below the lowest band (60) with no earlier months: the level follows the band down at once.
     assert ("C0001", 3, 0) in {(h["employee_no"], h["from_level"], h["to_level"]) for h in history}
-    ranking = api.as_user(cast.hall_manager).get("/api/v1/assessment/hall-ranking/", {"branch": "BR01", "month": "2026-10"})
+    ranking = api.as_user(cast.hall_manager).get(
+        "/api/v1/assessment/hall-ranking/", {"branch": "BR01", "month": "2026-10"}
+    )
     assert ranking.status_code == 200
     rows = {r["hall_code"]: r for r in ranking.json()}
     assert rows["H001"]["mystery_shop_score"] == "90.00" and rows["H001"]["mystery_shop_rank"] == 1
     assert rows["H002"]["mystery_shop_score"] is None
     assert rows["H001"]["previous_average_score"] is None
-    assert api.as_user(cast.hall_manager).get("/api/v1/assessment/hall-ranking/", {"branch": "BR90", "month": "2026-10"}).status_code == 404
+    assert (
+        api.as_user(cast.hall_manager)
+        .get("/api/v1/assessment/hall-ranking/", {"branch": "BR90", "month": "2026-10"})
+        .status_code
+        == 404
+    )
 
 
 def test_supervisor_rating_endpoint_is_for_the_hall_manager(cast, api, clerk_staff):
-    payload = {"staff": "C0001", "month": "2026-10", "attitude": 20, "skill": 20, "teamwork": 20, "appearance": 20}
-    assert api.as_user(cast.hall_manager).post("/api/v1/assessment/supervisor-ratings/", payload, format="json").status_code == 201
-    assert api.as_user(cast.other_hall_manager).post("/api/v1/assessment/supervisor-ratings/", payload, format="json").status_code == 404
-    assert api.as_user(cast.clerk).post("/api/v1/assessment/supervisor-ratings/", payload, format="json").status_code == 403
-    bad = api.as_user(cast.hall_manager).post("/api/v1/assessment/supervisor-ratings/", {**payload, "skill": 30}, format="json")
+    payload = {
+        "staff": "C0001",
+        "month": "2026-10",
+        "attitude": 20,
+        "skill": 20,
+        "teamwork": 20,
+        "appearance": 20,
+    }
+    assert (
+        api.as_user(cast.hall_manager)
+        .post("/api/v1/assessment/supervisor-ratings/", payload, format="json")
+        .status_code
+        == 201
+    )
+    assert (
+        api.as_user(cast.other_hall_manager)
+        .post("/api/v1/assessment/supervisor-ratings/", payload, format="json")
+        .status_code
+        == 404
+    )
+    assert (
+        api.as_user(cast.clerk)
+        .post("/api/v1/assessment/supervisor-ratings/", payload, format="json")
+        .status_code
+        == 403
+    )
+    bad = api.as_user(cast.hall_manager).post(
+        "/api/v1/assessment/supervisor-ratings/", {**payload, "skill": 30}, format="json"
+    )
     assert bad.status_code == 400 and "skill" in bad.json()["errors"]
 
 
 def test_discipline_endpoint_records_an_incident(cast, api, clerk_staff):
     payload = {"staff": "C0001", "occurred_on": "2026-10-08", "kind": "late"}
-    response = api.as_user(cast.hall_manager).post("/api/v1/assessment/discipline-records/", payload, format="json")
+    response = api.as_user(cast.hall_manager).post(
+        "/api/v1/assessment/discipline-records/", payload, format="json"
+    )
     assert response.status_code == 201 and response.json()["deduction"] == "1.00"
-    assert api.as_user(cast.clerk).post("/api/v1/assessment/discipline-records/", payload, format="json").status_code == 403
+    assert (
+        api.as_user(cast.clerk)
+        .post("/api/v1/assessment/discipline-records/", payload, format="json")
+        .status_code
+        == 403
+    )
 
 
 @time_machine.travel("2026-11-15 10:00 +0800", tick=False)
@@ -179,16 +223,27 @@ def test_the_import_endpoint_answers_a_row_by_row_report(cast, api, clerk_staff)
 
     text = b"device_txn_id,employee_no,hall_code,rated_at,rating\nT1,C0001,H001,2026-10-05 09:30,meh\n"
     response = api.as_user(cast.hall_manager).post(
-        "/api/v1/assessment/imports/evaluations/", {"file": SimpleUploadedFile("e.csv", text)}, format="multipart"
+        "/api/v1/assessment/imports/evaluations/",
+        {"file": SimpleUploadedFile("e.csv", text)},
+        format="multipart",
     )
     assert response.status_code == 400
-    assert response.json()["errors"] == [{"line": 2, "column": "rating", "message": response.json()["errors"][0]["message"]}]
+    assert response.json()["errors"] == [
+        {"line": 2, "column": "rating", "message": response.json()["errors"][0]["message"]}
+    ]
     ok = api.as_user(cast.hall_manager).post(
         "/api/v1/assessment/imports/evaluations/",
         {"file": SimpleUploadedFile("e.csv", text.replace(b"meh", b"satisfied"))},
         format="multipart",
     )
     assert ok.status_code == 201 and ok.json() == {"rows": 1, "created": 1, "unchanged": 0}
-    assert api.as_user(cast.clerk).post(
-        "/api/v1/assessment/imports/evaluations/", {"file": SimpleUploadedFile("e.csv", text)}, format="multipart"
-    ).status_code == 403
+    assert (
+        api.as_user(cast.clerk)
+        .post(
+            "/api/v1/assessment/imports/evaluations/",
+            {"file": SimpleUploadedFile("e.csv", text)},
+            format="multipart",
+        )
+        .status_code
+        == 403
+    )

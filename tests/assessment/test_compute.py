@@ -31,7 +31,9 @@ def test_a_clerk_gets_indicator_scores_total_and_ranks(branch, hall):
     run = compute_month_results(branch=branch, month=OCTOBER)
     assert run.status == ResultRun.Status.DRAFT
     ra = MonthlyResult.objects.get(run=run, staff=a)
-    scores = {s.indicator.code: s for s in IndicatorScore.objects.filter(result=ra).select_related("indicator")}
+    scores = {
+        s.indicator.code: s for s in IndicatorScore.objects.filter(result=ra).select_related("indicator")
+    }
     # evaluation: avg 90 in band 60..95 -> 100*(30/35) = 85.71 points, weight 25 -> 21.43
     assert scores["evaluation"].measure_value == Decimal("90.0000")
     assert scores["evaluation"].points == Decimal("85.71")
@@ -110,10 +112,15 @@ def test_the_task_run_twice_changes_nothing(branch, hall):
     a = clerk_in(hall)
     add_facts(fact_input(a, Measure.SALES, 1000))
     first = compute_month_results_task.delay(branch.pk, "2026-10-01").get()
-    snapshot = list(MonthlyResult.objects.order_by("id").values_list("id", "total", "rank_in_branch", "updated_at"))
+    snapshot = list(
+        MonthlyResult.objects.order_by("id").values_list("id", "total", "rank_in_branch", "updated_at")
+    )
     second = compute_month_results_task.delay(branch.pk, "2026-10-01").get()
     assert first == second
-    assert list(MonthlyResult.objects.order_by("id").values_list("id", "total", "rank_in_branch", "updated_at")) == snapshot
+    assert (
+        list(MonthlyResult.objects.order_by("id").values_list("id", "total", "rank_in_branch", "updated_at"))
+        == snapshot
+    )
 
 
 def test_a_run_left_computing_by_a_killed_worker_is_completed_by_the_retry(branch, hall):
@@ -151,7 +158,11 @@ def test_two_computations_of_one_month_never_interleave(branch, hall):
     from assessment.services.compute import _lock_key
 
     clerk_in(hall)
-    params = {k: v for k, v in connection.get_connection_params().items() if k in ("dbname", "user", "password", "host", "port")}
+    params = {
+        k: v
+        for k, v in connection.get_connection_params().items()
+        if k in ("dbname", "user", "password", "host", "port")
+    }
     with psycopg.connect(**params, autocommit=True) as other:
         other.execute("SELECT pg_advisory_lock(%s)", [_lock_key(branch.pk, OCTOBER)])
         with pytest.raises(MonthBeingComputed):

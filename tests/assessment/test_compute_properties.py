@@ -81,7 +81,9 @@ def ref_assignment(stays, month):
         per_hall[hall_id] = (days + (b - a).days + 1, latest, latest_post)
     if not per_hall:
         return None
-    hall_id, (days, _start, post) = sorted(per_hall.items(), key=lambda kv: (-kv[1][0], -kv[1][1].toordinal(), kv[0]))[0]
+    hall_id, (days, _start, post) = sorted(
+        per_hall.items(), key=lambda kv: (-kv[1][0], -kv[1][1].toordinal(), kv[0])
+    )[0]
     return hall_id, post, days
 
 
@@ -136,14 +138,22 @@ def reference(month, people, facts, schemes, policy, history):
             score = r(pts * ind.weight / ind.max_points, "0.01")
             indicators[ind.code] = (value, pts, score)
             total += score
-        out[staff_id] = {"hall": hall_id, "post": post, "days": days, "total": total, "indicators": indicators}
+        out[staff_id] = {
+            "hall": hall_id,
+            "post": post,
+            "days": days,
+            "total": total,
+            "indicators": indicators,
+        }
     for staff_id, row in out.items():
         same_post = [o for o in out.values() if o["post"] == row["post"]]
         same_hall = [o for o in same_post if o["hall"] == row["hall"]]
         row["rank_in_branch"] = 1 + sum(o["total"] > row["total"] for o in same_post)
         row["rank_in_hall"] = 1 + sum(o["total"] > row["total"] for o in same_hall)
         row["branch_size"], row["hall_size"] = len(same_post), len(same_hall)
-        row["percentile"] = r(Decimal(100) * sum(o["total"] <= row["total"] for o in same_post) / len(same_post), "0.01")
+        row["percentile"] = r(
+            Decimal(100) * sum(o["total"] <= row["total"] for o in same_post) / len(same_post), "0.01"
+        )
         # star levels
         before = people[staff_id][1]
         prev = history.get(staff_id, {})
@@ -156,7 +166,9 @@ def reference(month, people, facts, schemes, policy, history):
         elif candidate < before:
             proposed = candidate
         elif candidate > before and all(k in prev for k in range(1, policy.promote_after_months)):
-            lowest = min([now_band] + [ref_band(policy, prev[k]) for k in range(1, policy.promote_after_months)])
+            lowest = min(
+                [now_band] + [ref_band(policy, prev[k]) for k in range(1, policy.promote_after_months)]
+            )
             proposed = max(before, min(candidate, lowest))
         else:
             proposed = before
@@ -178,7 +190,11 @@ def build_world(world, previous_month):
         hired = previous_month if c["hired_on"] is None else month.replace(day=c["hired_on"])
         s = StaffFactory(hall=halls[c["hall"]], post=c["post"], hire_date=hired, star_level=c["star"])
         staff_rows.append((s, c))
-        if c["move_on"] is not None and c["move_on"] <= days_in(month) and month.replace(day=c["move_on"]) > hired:
+        if (
+            c["move_on"] is not None
+            and c["move_on"] <= days_in(month)
+            and month.replace(day=c["move_on"]) > hired
+        ):
             move(s, to_hall=halls[1 - c["hall"]], on=month.replace(day=c["move_on"]))
     inputs = []
     for s, c in staff_rows:
@@ -217,7 +233,15 @@ def check(run, expected):
     for staff_id, e in expected.items():
         m = results[staff_id]
         got = (m.hall_id, m.post, m.posting_days, m.total, m.rank_in_hall, m.hall_size, m.rank_in_branch)
-        assert got == (e["hall"], e["post"], e["days"], e["total"], e["rank_in_hall"], e["hall_size"], e["rank_in_branch"])
+        assert got == (
+            e["hall"],
+            e["post"],
+            e["days"],
+            e["total"],
+            e["rank_in_hall"],
+            e["hall_size"],
+            e["rank_in_branch"],
+        )
         assert (m.branch_size, m.percentile, m.band_level, m.average_total) == (
             e["branch_size"],
             e["percentile"],
@@ -230,7 +254,11 @@ def check(run, expected):
             assert (s.measure_value, s.points, s.score) == (value, pts, score), code
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(world=world_st)
 def test_the_job_matches_a_straightforward_python_computation(world, db):
     month = world["month"]

@@ -27,7 +27,10 @@ def revision(month=OCTOBER):
 
 
 def test_recording_the_same_facts_twice_changes_nothing(clerk_staff):
-    facts = [fact_input(clerk_staff, Measure.SALES, 100, evidence_id=1), fact_input(clerk_staff, Measure.TRANSACTIONS, 5, evidence_id=1)]
+    facts = [
+        fact_input(clerk_staff, Measure.SALES, 100, evidence_id=1),
+        fact_input(clerk_staff, Measure.TRANSACTIONS, 5, evidence_id=1),
+    ]
     first = record_score_facts(facts=facts)
     rev = revision()
     again = record_score_facts(facts=facts)
@@ -42,7 +45,12 @@ def test_a_changed_fact_is_updated_and_bumps_the_months_revision(clerk_staff):
     result = add_facts(fact_input(clerk_staff, Measure.SALES, 150, evidence_id=7))
     assert (result.created, result.updated) == (0, 1)
     fact = ScoreFact.objects.get()
-    assert (fact.value, fact.revision, fact.month, fact.hall_id) == (Decimal("150.00"), 2, OCTOBER, clerk_staff.hall_id)
+    assert (fact.value, fact.revision, fact.month, fact.hall_id) == (
+        Decimal("150.00"),
+        2,
+        OCTOBER,
+        clerk_staff.hall_id,
+    )
     assert revision() == 2
 
 
@@ -72,13 +80,36 @@ def test_a_fact_behind_published_numbers_cannot_change(branch, clerk_staff, bran
 
 
 def test_a_hall_manager_rates_a_clerk_and_a_correction_replaces_the_fact(clerk_staff, hall_manager):
-    rating = rate_staff(actor=hall_manager, staff=clerk_staff, month=OCTOBER, attitude=20, skill=22, teamwork=18, appearance=25)
+    rating = rate_staff(
+        actor=hall_manager,
+        staff=clerk_staff,
+        month=OCTOBER,
+        attitude=20,
+        skill=22,
+        teamwork=18,
+        appearance=25,
+    )
     assert rating.points == 85
-    rate_staff(actor=hall_manager, staff=clerk_staff, month=OCTOBER, attitude=10, skill=22, teamwork=18, appearance=25)
+    rate_staff(
+        actor=hall_manager,
+        staff=clerk_staff,
+        month=OCTOBER,
+        attitude=10,
+        skill=22,
+        teamwork=18,
+        appearance=25,
+    )
     fact = ScoreFact.objects.get(source=Source.SUPERVISOR)
-    assert (fact.value, fact.evidence_type, fact.evidence_id) == (Decimal("75.00"), EvidenceType.SUPERVISOR_RATING, rating.pk)
+    assert (fact.value, fact.evidence_type, fact.evidence_id) == (
+        Decimal("75.00"),
+        EvidenceType.SUPERVISOR_RATING,
+        rating.pk,
+    )
     assert SupervisorRating.objects.count() == 1
-    assert AuditEvent.objects.filter(action="assessment.supervisor_rating.saved", hall=clerk_staff.hall).count() == 2
+    assert (
+        AuditEvent.objects.filter(action="assessment.supervisor_rating.saved", hall=clerk_staff.hall).count()
+        == 2
+    )
 
 
 def test_ratings_are_refused_for_other_halls_future_months_bad_marks_and_published_months(
@@ -87,16 +118,56 @@ def test_ratings_are_refused_for_other_halls_future_months_bad_marks_and_publish
     from staffing.models import Staff
 
     with pytest.raises(Staff.DoesNotExist):
-        rate_staff(actor=other_hall_manager, staff=clerk_staff, month=OCTOBER, attitude=1, skill=1, teamwork=1, appearance=1)
+        rate_staff(
+            actor=other_hall_manager,
+            staff=clerk_staff,
+            month=OCTOBER,
+            attitude=1,
+            skill=1,
+            teamwork=1,
+            appearance=1,
+        )
     with pytest.raises(PermissionDenied):
-        rate_staff(actor=branch_manager, staff=clerk_staff, month=OCTOBER, attitude=1, skill=1, teamwork=1, appearance=1)
+        rate_staff(
+            actor=branch_manager,
+            staff=clerk_staff,
+            month=OCTOBER,
+            attitude=1,
+            skill=1,
+            teamwork=1,
+            appearance=1,
+        )
     with pytest.raises(RatingInvalid, match="future"):
-        rate_staff(actor=hall_manager, staff=clerk_staff, month=datetime.date(2099, 1, 1), attitude=1, skill=1, teamwork=1, appearance=1)
+        rate_staff(
+            actor=hall_manager,
+            staff=clerk_staff,
+            month=datetime.date(2099, 1, 1),
+            attitude=1,
+            skill=1,
+            teamwork=1,
+            appearance=1,
+        )
     with pytest.raises(RatingInvalid, match="0 to 25"):
-        rate_staff(actor=hall_manager, staff=clerk_staff, month=OCTOBER, attitude=26, skill=1, teamwork=1, appearance=1)
+        rate_staff(
+            actor=hall_manager,
+            staff=clerk_staff,
+            month=OCTOBER,
+            attitude=26,
+            skill=1,
+            teamwork=1,
+            appearance=1,
+        )
     publish_results(run=compute_month_results(branch=branch, month=OCTOBER), actor=branch_manager)
     with pytest.raises(RatingInvalid, match="published"):
-        rate_staff(actor=hall_manager, staff=clerk_staff, month=OCTOBER, attitude=1, skill=1, teamwork=1, appearance=1)
+        rate_staff(
+            actor=hall_manager,
+            staff=clerk_staff,
+            month=OCTOBER,
+            attitude=1,
+            skill=1,
+            teamwork=1,
+            appearance=1,
+        )
 
 
 def test_a_discipline_incident_is_recorded_in_staffing_with_its_fact(clerk_staff, hall_manager):
@@ -105,6 +176,11 @@ def test_a_discipline_incident_is_recorded_in_staffing_with_its_fact(clerk_staff
     )
     assert (record.deduction, record.hall_id) == (Decimal("2"), clerk_staff.hall_id)
     fact = ScoreFact.objects.get()
-    assert (fact.source, fact.measure, fact.value, fact.evidence_id) == ("discipline", "discipline_points", Decimal("2.00"), record.pk)
+    assert (fact.source, fact.measure, fact.value, fact.evidence_id) == (
+        "discipline",
+        "discipline_points",
+        Decimal("2.00"),
+        record.pk,
+    )
     assert DisciplineRecord.objects.visible_to(clerk_staff.user).get() == record
     assert AuditEvent.objects.filter(action="staffing.discipline.recorded").exists()

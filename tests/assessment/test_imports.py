@@ -20,6 +20,7 @@ def mid_november():
     with time_machine.travel("2026-11-15 10:00 +0800", tick=False):
         yield
 
+
 HEADER = "device_txn_id,employee_no,hall_code,rated_at,rating\n"
 
 
@@ -27,7 +28,9 @@ def csv_file(text: str) -> io.BytesIO:
     return io.BytesIO(text.encode())
 
 
-def test_evaluations_are_imported_with_one_fact_each_and_a_reimport_changes_nothing(clerk_staff, hall_manager):
+def test_evaluations_are_imported_with_one_fact_each_and_a_reimport_changes_nothing(
+    clerk_staff, hall_manager
+):
     text = HEADER + "T1,C0001,H001,2026-10-05 09:30,very_satisfied\nT2,C0001,H001,2026-10-06 14:00,不满意\n"
     result = import_customer_evaluations(actor=hall_manager, file=csv_file(text), filename="october.csv")
     assert (result.rows, result.created, result.unchanged) == (2, 2, 0)
@@ -72,11 +75,15 @@ def test_a_bad_file_is_refused_whole_with_every_bad_row_reported(clerk_staff, ha
 
 def test_a_device_transaction_reimported_with_other_figures_is_an_error(clerk_staff, hall_manager):
     import_customer_evaluations(
-        actor=hall_manager, file=csv_file(HEADER + "T1,C0001,H001,2026-10-05 09:30,satisfied\n"), filename="a.csv"
+        actor=hall_manager,
+        file=csv_file(HEADER + "T1,C0001,H001,2026-10-05 09:30,satisfied\n"),
+        filename="a.csv",
     )
     with pytest.raises(ImportRejected) as caught:
         import_customer_evaluations(
-            actor=hall_manager, file=csv_file(HEADER + "T1,C0001,H001,2026-10-05 09:30,dissatisfied\n"), filename="b.csv"
+            actor=hall_manager,
+            file=csv_file(HEADER + "T1,C0001,H001,2026-10-05 09:30,dissatisfied\n"),
+            filename="b.csv",
         )
     assert [(line, col) for line, col, _m in caught.value.errors] == [(2, "device_txn_id")]
 
@@ -108,7 +115,10 @@ def kpi_workbook(rows) -> io.BytesIO:
 def test_daily_kpis_import_from_excel_into_three_facts_a_row(clerk_staff, branch_manager):
     import datetime
 
-    rows = [["C0001", "H001", datetime.date(2026, 10, 5), 31, 6, 1200.5], ["C0001", "H001", "2026-10-06", 20, 3, 0]]
+    rows = [
+        ["C0001", "H001", datetime.date(2026, 10, 5), 31, 6, 1200.5],
+        ["C0001", "H001", "2026-10-06", 20, 3, 0],
+    ]
     result = import_daily_kpis(actor=branch_manager, file=kpi_workbook(rows), filename="kpi.xlsx")
     assert (result.rows, result.created) == (2, 2)
     assert DailyKpi.objects.get(day="2026-10-05").sales == Decimal("1200.50")

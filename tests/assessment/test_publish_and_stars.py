@@ -132,7 +132,11 @@ def test_a_level_follows_a_lower_average_down(branch, hall, branch_manager):
     )
     october = compute_month_results(branch=branch, month=OCTOBER)
     result = MonthlyResult.objects.get(run=october, staff=s)
-    assert (result.total, result.average_total, result.proposed_star_level) == (Decimal("75.00"), Decimal("87.50"), 3)
+    assert (result.total, result.average_total, result.proposed_star_level) == (
+        Decimal("75.00"),
+        Decimal("87.50"),
+        3,
+    )
 
 
 def test_an_earlier_month_cannot_be_published_after_a_later_one(branch, hall, branch_manager, clerk_staff):

@@ -55,7 +55,9 @@ def test_every_post_has_a_seeded_scheme_whose_weights_sum_to_100(db):
 )
 def test_invalid_schemes_are_refused(branch_manager, indicators, message):
     with pytest.raises(SchemeInvalid, match=message):
-        create_scheme_version(actor=branch_manager, post="clerk", name="x", effective_from=NOVEMBER, indicators=indicators)
+        create_scheme_version(
+            actor=branch_manager, post="clerk", name="x", effective_from=NOVEMBER, indicators=indicators
+        )
 
 
 def test_a_new_version_supersedes_the_one_in_force(branch_manager):
@@ -70,12 +72,16 @@ def test_a_new_version_supersedes_the_one_in_force(branch_manager):
     assert AssessmentScheme.objects.effective_on(NOVEMBER).get(post="guide") == scheme
 
 
-def test_a_scheme_used_by_a_published_month_cannot_be_edited_only_superseded(branch, clerk_staff, branch_manager):
+def test_a_scheme_used_by_a_published_month_cannot_be_edited_only_superseded(
+    branch, clerk_staff, branch_manager
+):
     publish_results(run=compute_month_results(branch=branch, month=OCTOBER), actor=branch_manager)
     clerk_scheme = AssessmentScheme.objects.get(post="clerk", version=1)
     with pytest.raises(SchemeFrozen):
         update_scheme(actor=branch_manager, scheme=clerk_scheme, indicators=[spec()])
-    draft = create_scheme_version(actor=branch_manager, post="clerk", name="c2", effective_from=OCTOBER, indicators=[spec()])
+    draft = create_scheme_version(
+        actor=branch_manager, post="clerk", name="c2", effective_from=OCTOBER, indicators=[spec()]
+    )
     with pytest.raises(SchemeFrozen, match="already published"):
         activate_scheme(actor=branch_manager, scheme=draft)  # from October, which is published
     with pytest.raises(SchemeInvalid, match="already starts"):
@@ -85,13 +91,24 @@ def test_a_scheme_used_by_a_published_month_cannot_be_edited_only_superseded(bra
 
 
 def test_a_draft_scheme_is_edited_in_place(branch_manager):
-    scheme = create_scheme_version(actor=branch_manager, post="clerk", name="c2", effective_from=NOVEMBER, indicators=[spec()])
-    update_scheme(actor=branch_manager, scheme=scheme, indicators=[spec(weight=40), spec(code="tx", measure="transactions", weight=60)])
-    assert sorted(scheme.indicators.values_list("code", "weight")) == [("sales", Decimal("40.00")), ("tx", Decimal("60.00"))]
+    scheme = create_scheme_version(
+        actor=branch_manager, post="clerk", name="c2", effective_from=NOVEMBER, indicators=[spec()]
+    )
+    update_scheme(
+        actor=branch_manager,
+        scheme=scheme,
+        indicators=[spec(weight=40), spec(code="tx", measure="transactions", weight=60)],
+    )
+    assert sorted(scheme.indicators.values_list("code", "weight")) == [
+        ("sales", Decimal("40.00")),
+        ("tx", Decimal("60.00")),
+    ]
 
 
 def test_clerks_cannot_manage_schemes(clerk):
     from django.core.exceptions import PermissionDenied
 
     with pytest.raises(PermissionDenied):
-        create_scheme_version(actor=clerk, post="clerk", name="x", effective_from=NOVEMBER, indicators=[spec()])
+        create_scheme_version(
+            actor=clerk, post="clerk", name="x", effective_from=NOVEMBER, indicators=[spec()]
+        )
