@@ -185,7 +185,7 @@ def build_world(world, previous_month):
     county = CountyFactory(code=f"PC{n:04d}", parent=branch)
     halls = [HallFactory(code=f"P{n:04d}A", region=county), HallFactory(code=f"P{n:04d}B", region=county)]
     month = world["month"]
-    people, facts_now, facts_prev, staff_rows = {}, {}, {}, []
+    facts_now, facts_prev, staff_rows = {}, {}, []
     for c in world["clerks"]:
         hired = previous_month if c["hired_on"] is None else month.replace(day=c["hired_on"])
         s = StaffFactory(hall=halls[c["hall"]], post=c["post"], hire_date=hired, star_level=c["star"])

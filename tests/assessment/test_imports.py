@@ -67,7 +67,7 @@ def test_a_bad_file_is_refused_whole_with_every_bad_row_reported(clerk_staff, ha
         (6, "hall_code"),
         (7, "rated_at"),
     }
-    messages = dict(((line, col), msg) for line, col, msg in caught.value.errors)
+    messages = {(line, col): msg for line, col, msg in caught.value.errors}
     assert messages[(6, "hall_code")] == ERROR_MESSAGES["hall_not_allowed"]()
     assert messages[(7, "rated_at")] == ERROR_MESSAGES["future"]()
     assert not CustomerEvaluation.objects.exists() and not ScoreFact.objects.exists()
