@@ -718,8 +718,16 @@ class IndicatorScore(models.Model):
     """One indicator's figures behind a result: the aggregated measure, the facts counted, the points
     the rule gave and the weighted score."""
 
-    result = models.ForeignKey(MonthlyResult, on_delete=models.CASCADE, related_name="indicator_scores")
-    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="scores")
+    # No database FK constraints on these two: a run writes ~7 rows per person (140,000 at province
+    # scale) from ids it has just joined in the same statement, and the deferred per-row FK checks
+    # cost more than the rest of the write. Django still cascades/protects on ORM deletes, and the
+    # frozen-results trigger refuses deleting rows of a published run.
+    result = models.ForeignKey(
+        MonthlyResult, on_delete=models.CASCADE, related_name="indicator_scores", db_constraint=False
+    )
+    indicator = models.ForeignKey(
+        Indicator, on_delete=models.PROTECT, related_name="scores", db_constraint=False
+    )
     fact_count = models.PositiveIntegerField(_("facts"))
     measure_value = models.DecimalField(_("measured value"), max_digits=16, decimal_places=4, null=True)
     points = models.DecimalField(_("points"), max_digits=7, decimal_places=2)

@@ -112,3 +112,17 @@ def test_clerks_cannot_manage_schemes(clerk):
         create_scheme_version(
             actor=clerk, post="clerk", name="x", effective_from=NOVEMBER, indicators=[spec()]
         )
+
+
+def test_messages_are_translated_to_chinese(branch_manager):
+    from django.utils import translation
+
+    with translation.override("zh-hans"), pytest.raises(SchemeInvalid) as caught:
+        create_scheme_version(
+            actor=branch_manager,
+            post="clerk",
+            name="x",
+            effective_from=NOVEMBER,
+            indicators=[spec(weight=60)],
+        )
+    assert caught.value.message == "权重合计为 60，必须等于 100。"
