@@ -184,3 +184,14 @@ def test_a_discipline_incident_is_recorded_in_staffing_with_its_fact(clerk_staff
     )
     assert DisciplineRecord.objects.visible_to(clerk_staff.user).get() == record
     assert AuditEvent.objects.filter(action="staffing.discipline.recorded").exists()
+
+
+def test_facts_are_visible_to_their_clerk_their_hall_manager_and_their_branch(cast, clerk_staff):
+    from tests.assessment.factories import clerk_in
+
+    colleague = clerk_in(cast.hall)
+    add_facts(fact_input(clerk_staff, Measure.SALES, 1), fact_input(colleague, Measure.SALES, 2))
+    assert list(ScoreFact.objects.visible_to(cast.clerk).values_list("staff_id", flat=True)) == [clerk_staff.pk]
+    assert ScoreFact.objects.visible_to(cast.hall_manager).count() == 2
+    assert ScoreFact.objects.visible_to(cast.branch_manager).count() == 2
+    assert ScoreFact.objects.visible_to(cast.other_hall_manager).count() == 0
