@@ -3,7 +3,14 @@ import random
 import pytest
 
 from assessment.demo import seed_assessment
-from assessment.models import CustomerEvaluation, DailyKpi, MonthlyResult, ResultRun, ScoreFact, SupervisorRating
+from assessment.models import (
+    CustomerEvaluation,
+    DailyKpi,
+    MonthlyResult,
+    ResultRun,
+    ScoreFact,
+    SupervisorRating,
+)
 from tests.assessment.factories import OCTOBER, clerk_in
 
 pytestmark = pytest.mark.django_db

@@ -191,7 +191,9 @@ def test_facts_are_visible_to_their_clerk_their_hall_manager_and_their_branch(ca
 
     colleague = clerk_in(cast.hall)
     add_facts(fact_input(clerk_staff, Measure.SALES, 1), fact_input(colleague, Measure.SALES, 2))
-    assert list(ScoreFact.objects.visible_to(cast.clerk).values_list("staff_id", flat=True)) == [clerk_staff.pk]
+    assert list(ScoreFact.objects.visible_to(cast.clerk).values_list("staff_id", flat=True)) == [
+        clerk_staff.pk
+    ]
     assert ScoreFact.objects.visible_to(cast.hall_manager).count() == 2
     assert ScoreFact.objects.visible_to(cast.branch_manager).count() == 2
     assert ScoreFact.objects.visible_to(cast.other_hall_manager).count() == 0

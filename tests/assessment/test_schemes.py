@@ -126,3 +126,16 @@ def test_messages_are_translated_to_chinese(branch_manager):
             indicators=[spec(weight=60)],
         )
     assert caught.value.message == "权重合计为 60，必须等于 100。"
+
+
+def test_the_assessment_admin_lists_every_model_read_only(client, admin_user):
+    from django.apps import apps
+    from django.contrib import admin
+    from django.urls import reverse
+
+    client.force_login(admin_user)
+    for model in apps.get_app_config("assessment").get_models():
+        assert model in admin.site._registry, model
+        opts = model._meta
+        assert client.get(reverse(f"admin:assessment_{opts.model_name}_changelist")).status_code == 200
+        assert client.get(reverse(f"admin:assessment_{opts.model_name}_add")).status_code == 403
