@@ -651,9 +651,10 @@ class MonthlyResult(models.Model):
     keep their own state in their own tables: published rows never change.
     """
 
-    run = models.ForeignKey(ResultRun, on_delete=models.CASCADE, related_name="results")
-    staff = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="monthly_results")
-    hall = models.ForeignKey(Hall, on_delete=models.PROTECT, related_name="monthly_results")
+    # No single-column FK indexes: the composite indexes below lead with these columns.
+    run = models.ForeignKey(ResultRun, on_delete=models.CASCADE, related_name="results", db_index=False)
+    staff = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="monthly_results", db_index=False)
+    hall = models.ForeignKey(Hall, on_delete=models.PROTECT, related_name="monthly_results", db_index=False)
     post = models.CharField(_("post"), max_length=20, choices=Staff.Post.choices)
     month = models.DateField(_("month"))
     scheme = models.ForeignKey(AssessmentScheme, on_delete=models.PROTECT, related_name="results")
@@ -723,7 +724,11 @@ class IndicatorScore(models.Model):
     # cost more than the rest of the write. Django still cascades/protects on ORM deletes, and the
     # frozen-results trigger refuses deleting rows of a published run.
     result = models.ForeignKey(
-        MonthlyResult, on_delete=models.CASCADE, related_name="indicator_scores", db_constraint=False
+        MonthlyResult,
+        on_delete=models.CASCADE,
+        related_name="indicator_scores",
+        db_constraint=False,
+        db_index=False,  # indicator_score_unique (result, indicator) serves it
     )
     indicator = models.ForeignKey(
         Indicator, on_delete=models.PROTECT, related_name="scores", db_constraint=False

@@ -125,10 +125,12 @@ WHERE f.month = %(first)s::date AND f.revision <= %(revision)s
 GROUP BY f.staff_id, f.source, f.measure
 """
 
+# Each person's result id is taken from the sequence up front (in _assess_pop), so the indicator
+# scores go straight into their table and the totals are summed from there: no temp table of
+# indicator rows. IndicatorScore has no database FK (see the model), so this order is allowed.
 INDICATOR_SQL = """
-CREATE TEMP TABLE _assess_ind ON COMMIT DROP AS
-SELECT p.staff_id, i.id AS indicator_id, COALESCE(a.n, 0) AS fact_count, v.value AS measure_value,
-       pts.points, ROUND(pts.points * i.weight / i.max_points, 2) AS score
+INSERT INTO assessment_indicatorscore (result_id, indicator_id, fact_count, measure_value, points, score)
+SELECT p.result_id, i.id, COALESCE(a.n, 0), v.value, pts.points, ROUND(pts.points * i.weight / i.max_points, 2)
 FROM _assess_pop p
 JOIN assessment_indicator i ON i.scheme_id = p.scheme_id
 LEFT JOIN _assess_agg a ON a.staff_id = p.staff_id AND a.source = i.source AND a.measure = i.measure
@@ -157,11 +159,12 @@ def _band_sql(expr: str) -> str:
 
 RESULTS_SQL = f"""
 INSERT INTO assessment_monthlyresult
-    (run_id, staff_id, hall_id, post, month, scheme_id, posting_days, total,
+    (id, run_id, staff_id, hall_id, post, month, scheme_id, posting_days, total,
      rank_in_hall, hall_size, rank_in_branch, branch_size, percentile,
      band_level, average_total, star_level_before, proposed_star_level, created_at, updated_at)
 WITH tot AS (
-    SELECT staff_id, SUM(score) AS total FROM _assess_ind GROUP BY staff_id
+    SELECT result_id, SUM(score) AS total FROM assessment_indicatorscore
+    WHERE result_id IN (SELECT result_id FROM _assess_pop) GROUP BY result_id
 ), hist AS (
     SELECT DISTINCT ON (mr.staff_id, mr.month) mr.staff_id, mr.total,
            ((EXTRACT(YEAR FROM %(first)s::date) - EXTRACT(YEAR FROM mr.month)) * 12
@@ -179,17 +182,17 @@ WITH tot AS (
            MIN({_band_sql("total")}) FILTER (WHERE ago < %(promo_n)s) AS min_band_promo
     FROM hist GROUP BY staff_id
 ), base AS (
-    SELECT p.staff_id, p.hall_id, p.post, p.days, p.scheme_id, t.total, s.star_level AS before,
+    SELECT p.result_id, p.staff_id, p.hall_id, p.post, p.days, p.scheme_id, t.total, s.star_level AS before,
            ROUND((t.total + COALESCE(h.sum_avg, 0)) / (1 + COALESCE(h.n_avg, 0)), 2) AS avg_total,
            COALESCE(h.n_promo, 0) AS n_promo, h.min_band_promo
     FROM _assess_pop p
-    JOIN tot t ON t.staff_id = p.staff_id
+    JOIN tot t ON t.result_id = p.result_id
     JOIN staffing_staff s ON s.id = p.staff_id
     LEFT JOIN hist_agg h ON h.staff_id = p.staff_id
 ), banded AS (
     SELECT base.*, {_band_sql("total")} AS band_now, {_band_sql("avg_total")} AS candidate FROM base
 )
-SELECT %(run)s, staff_id, hall_id, post, %(first)s::date, scheme_id, days, total,
+SELECT result_id, %(run)s, staff_id, hall_id, post, %(first)s::date, scheme_id, days, total,
        RANK() OVER (PARTITION BY hall_id, post ORDER BY total DESC),
        COUNT(*) OVER (PARTITION BY hall_id, post),
        RANK() OVER (PARTITION BY post ORDER BY total DESC),
@@ -206,14 +209,6 @@ SELECT %(run)s, staff_id, hall_id, post, %(first)s::date, scheme_id, days, total
        now(), now()
 FROM banded
 """
-
-INDICATOR_SCORES_SQL = """
-INSERT INTO assessment_indicatorscore (result_id, indicator_id, fact_count, measure_value, points, score)
-SELECT r.id, x.indicator_id, x.fact_count, x.measure_value, x.points, x.score
-FROM _assess_ind x
-JOIN assessment_monthlyresult r ON r.run_id = %(run)s AND r.staff_id = x.staff_id
-"""
-
 
 # --- The job -------------------------------------------------------------------------------------
 
@@ -364,7 +359,11 @@ def _aggregate(run: ResultRun, params: dict) -> None:
             run.fact_revision = revision
             run.input_hash = _fingerprint(cursor, params, revision)
             ResultRun.objects.filter(pk=run.pk).update(fact_revision=revision, input_hash=run.input_hash)
-        cursor.execute(f"CREATE TEMP TABLE _assess_pop AS {POPULATION_SQL}", params)
+        cursor.execute(
+            "CREATE TEMP TABLE _assess_pop AS SELECT nextval(pg_get_serial_sequence('assessment_monthlyresult', 'id'))"
+            f" AS result_id, pop.* FROM ({POPULATION_SQL}) pop",
+            params,
+        )
         cursor.execute("CREATE UNIQUE INDEX ON _assess_pop (staff_id)")
         cursor.execute("ANALYZE _assess_pop")
         cursor.execute(AGGREGATE_SQL, {**params, "revision": revision})
@@ -378,8 +377,6 @@ def _write(run: ResultRun, actor, params: dict) -> None:
         cursor.execute(INDICATOR_SQL, params)
         cursor.execute(RESULTS_SQL, params)
         staff_count = cursor.rowcount
-        cursor.execute(INDICATOR_SCORES_SQL, params)
-        cursor.execute("DROP TABLE _assess_ind")
         ResultRun.objects.filter(
             branch_id=run.branch_id, month=run.month, status=ResultRun.Status.DRAFT
         ).exclude(pk=run.pk).update(status=ResultRun.Status.SUPERSEDED)

@@ -143,13 +143,15 @@ def test_a_failure_while_writing_leaves_no_rows_and_the_previous_version_intact(
     add_facts(fact_input(a, Measure.SALES, 1000))
     good = compute_month_results(branch=branch, month=OCTOBER)
     add_facts(fact_input(a, Measure.SALES, 500))
-    monkeypatch.setattr(compute_module, "INDICATOR_SCORES_SQL", "SELECT 1/0")
+    scores_before = IndicatorScore.objects.count()
+    monkeypatch.setattr(compute_module, "RESULTS_SQL", "SELECT 1/0")  # after the indicator scores are written
     with pytest.raises(DataError):
         compute_month_results(branch=branch, month=OCTOBER)
     failed = ResultRun.objects.get(branch=branch, version=2)
     good.refresh_from_db()
     assert (failed.status, failed.error) == ("failed", "DataError: division by zero")
     assert not MonthlyResult.objects.filter(run=failed).exists()
+    assert IndicatorScore.objects.count() == scores_before
     assert good.status == "draft" and MonthlyResult.objects.filter(run=good).count() == 1
 
 
@@ -167,6 +169,8 @@ def test_two_computations_of_one_month_never_interleave(branch, hall):
         other.execute("SELECT pg_advisory_lock(%s)", [_lock_key(branch.pk, OCTOBER)])
         with pytest.raises(MonthBeingComputed):
             compute_month_results(branch=branch, month=OCTOBER)
+        # The other worker finishes (a closed connection's locks go a moment later, asynchronously).
+        other.execute("SELECT pg_advisory_unlock_all()")
     assert compute_month_results(branch=branch, month=OCTOBER).status == "draft"
 
 
