@@ -534,8 +534,9 @@ RETURN NEW;
 
 class ResultRunQuerySet(models.QuerySet):
     def visible_to(self, user):
-        """Runs of the branches inside the user's region roles (branch management, market department,
-        HR); hall managers and clerks see no runs, drafts included."""
+        """Runs of the branches inside the user's region roles; hall managers and clerks see none.
+        Reading them also needs assessment.runs.view (branch management, market department), which
+        keeps HR clients to published results."""
         scope = scope_for(user)
         if scope.sees_everything:
             return self.all()

@@ -30,7 +30,7 @@ ACTION_ROLES: dict[str, set[str]] = {
     "audit.view": {BRANCH, HALL},
     "staff.discipline": {BRANCH, HALL},
     "assessment.results.view": EVERYONE,
-    "assessment.runs.view": {BRANCH, INSPECTOR, HR},
+    "assessment.runs.view": {BRANCH, INSPECTOR},
     "assessment.compute": {BRANCH},
     "assessment.publish": {BRANCH},
     "assessment.rate": {HALL},

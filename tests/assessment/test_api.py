@@ -118,6 +118,10 @@ def test_runs_with_progress_are_for_branch_roles_only(cast, api, clerk_staff):
     assert len(api.as_user(cast.inspector).get("/api/v1/assessment/runs/").json()["results"]) == 1
     assert api.as_user(cast.hall_manager).get("/api/v1/assessment/runs/").status_code == 403
     assert api.as_user(cast.clerk).get("/api/v1/assessment/runs/").status_code == 403
+    # HR systems see published results only, never drafts through their run.
+    hr = api.as_token(cast.hr_client.raw_token)
+    assert hr.get("/api/v1/assessment/runs/").status_code == 403
+    assert hr.get(f"/api/v1/assessment/runs/{body['results'][0]['id']}/results/").status_code == 403
 
 
 def test_branch_manager_computes_and_publishes_through_the_api(cast, api, clerk_staff):
