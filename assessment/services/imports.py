@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from django.db import DataError, connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assessment.exceptions import ImportRejected
@@ -194,7 +195,14 @@ def _finish(cursor, *, actor, kind: str, filename: str, rows: int, created: int,
 
 def _scope_params(actor) -> dict:
     everything, hall_ids, paths = _allowed_halls(actor)
-    return {"everything": everything, "hall_ids": hall_ids, "paths": [p + "%" for p in paths]}
+    return {
+        "everything": everything,
+        "hall_ids": hall_ids,
+        "paths": [p + "%" for p in paths],
+        # The application's clock, not the database's: "in the future" means the same in tests.
+        "now": timezone.now(),
+        "today": timezone.localdate(),
+    }
 
 
 _HALL_ALLOWED = "(%(everything)s OR h.id = ANY(%(hall_ids)s::bigint[]) OR g.path LIKE ANY(%(paths)s::text[]))"
@@ -224,7 +232,7 @@ CROSS JOIN LATERAL (VALUES
     (v.hall_id IS NULL, 'hall_code', 'unknown_hall'),
     (v.hall_id IS NOT NULL AND NOT v.hall_ok, 'hall_code', 'hall_not_allowed'),
     (NOT coalesce(v.time_ok, false), 'rated_at', 'bad_time'),
-    (v.at > now(), 'rated_at', 'future'),
+    (v.at > %(now)s, 'rated_at', 'future'),
     (v.rating_code IS NULL, 'rating', 'bad_rating'),
     (v.staff_id IS NOT NULL AND v.hall_id IS NOT NULL AND v.at IS NOT NULL AND NOT EXISTS (
         SELECT 1 FROM staffing_staffposting p
@@ -322,7 +330,7 @@ CROSS JOIN LATERAL (VALUES
     (v.hall_id IS NULL, 'hall_code', 'unknown_hall'),
     (v.hall_id IS NOT NULL AND NOT v.hall_ok, 'hall_code', 'hall_not_allowed'),
     (NOT coalesce(v.day_ok, false), 'day', 'bad_day'),
-    (v.d > (now() AT TIME ZONE 'Asia/Shanghai')::date, 'day', 'future'),
+    (v.d > %(today)s::date, 'day', 'future'),
     (NOT v.tx_ok, 'transactions', 'bad_count'),
     (NOT v.rec_ok, 'recommendations', 'bad_count'),
     (NOT v.sales_ok, 'sales', 'bad_amount'),
