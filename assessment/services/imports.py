@@ -112,6 +112,8 @@ def _check_header(header: list[str], expected: tuple[str, ...]) -> None:
 
 def _stage(cursor, *, table: str, columns: tuple[str, ...], file: BinaryIO, filename: str) -> int:
     """COPY the file into a temporary table `table` (line, *columns as text); returns the row count."""
+    # Sorts and hashes of a 100,000-row file stay in memory (this transaction only).
+    cursor.execute("SET LOCAL work_mem = '64MB'")
     cols = ", ".join(f"{c} text" for c in columns)
     cursor.execute(
         f"CREATE TEMP TABLE {table} (line bigint GENERATED ALWAYS AS IDENTITY (START WITH 2), {cols}) "
@@ -207,13 +209,16 @@ def _scope_params(actor) -> dict:
 
 _HALL_ALLOWED = "(%(everything)s OR h.id = ANY(%(hall_ids)s::bigint[]) OR g.path LIKE ANY(%(paths)s::text[]))"
 
+# MATERIALIZED: each row's parsing is done once, not once per reference of an inlined CTE. The
+# existing evaluation is looked up by index per row (LIMIT 1 keeps the planner from hashing the
+# whole evaluation table).
 EVALUATION_ERRORS_SQL = f"""
-WITH s AS (
+WITH s AS MATERIALIZED (
     SELECT s.*, trim(s.device_txn_id) AS txn, trim(s.rating) AS rating_word,
            count(*) OVER (PARTITION BY trim(s.device_txn_id)) AS copies,
            {_valid_day_sql("trim(s.rated_at)", _TIME_RE)} AS time_ok
     FROM _stage_evaluations s
-), v AS (
+), v AS MATERIALIZED (
     SELECT s.*, st.id AS staff_id, h.id AS hall_id, {_HALL_ALLOWED} AS hall_ok, w.code AS rating_code,
            CASE WHEN s.time_ok THEN (trim(s.rated_at)::timestamp AT TIME ZONE 'Asia/Shanghai') END AS at
     FROM s
@@ -223,7 +228,10 @@ WITH s AS (
     LEFT JOIN unnest(%(words)s::text[], %(codes)s::text[]) AS w(word, code) ON w.word = s.rating_word
 )
 SELECT v.line, chk.col, chk.code FROM v
-LEFT JOIN assessment_customerevaluation e ON e.device_txn_id = v.txn
+LEFT JOIN LATERAL (
+    SELECT e.id, e.staff_id, e.hall_id, e.rated_at, e.rating FROM assessment_customerevaluation e
+    WHERE e.device_txn_id = v.txn LIMIT 1
+) e ON true
 CROSS JOIN LATERAL (VALUES
     (coalesce(v.txn, '') = '', 'device_txn_id', 'required'),
     (length(v.txn) > 64, 'device_txn_id', 'too_long'),
@@ -266,8 +274,10 @@ SELECT e.staff_id, e.hall_id, (e.rated_at AT TIME ZONE 'Asia/Shanghai')::date,
        CASE e.rating WHEN 'very_satisfied' THEN 100 WHEN 'satisfied' THEN 80 ELSE 0 END,
        '{EvidenceType.CUSTOMER_EVALUATION}', e.id,
        e.device_txn_id || ' ' || to_char(e.rated_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI') || ' ' || e.rating
-FROM assessment_customerevaluation e
-JOIN _stage_evaluations s ON trim(s.device_txn_id) = e.device_txn_id
+FROM _stage_evaluations s
+CROSS JOIN LATERAL (
+    SELECT * FROM assessment_customerevaluation e WHERE e.device_txn_id = trim(s.device_txn_id) LIMIT 1
+) e
 """
 
 
@@ -307,14 +317,14 @@ def import_customer_evaluations(*, actor, file: BinaryIO, filename: str) -> Impo
 
 
 KPI_ERRORS_SQL = f"""
-WITH s AS (
+WITH s AS MATERIALIZED (
     SELECT s.*, count(*) OVER (PARTITION BY trim(s.employee_no), trim(s.day)) AS copies,
            {_valid_day_sql("trim(s.day)", _DAY_RE)} AS day_ok,
            coalesce(trim(s.transactions) ~ '^\\d{{1,9}}$', false) AS tx_ok,
            coalesce(trim(s.recommendations) ~ '^\\d{{1,9}}$', false) AS rec_ok,
            coalesce(trim(s.sales) ~ '^\\d{{1,10}}(\\.\\d{{1,2}})?$', false) AS sales_ok
     FROM _stage_kpis s
-), v AS (
+), v AS MATERIALIZED (
     SELECT s.*, st.id AS staff_id, h.id AS hall_id, {_HALL_ALLOWED} AS hall_ok,
            CASE WHEN s.day_ok THEN trim(s.day)::date END AS d
     FROM s
@@ -323,7 +333,10 @@ WITH s AS (
     LEFT JOIN halls_region g ON g.id = h.region_id
 )
 SELECT v.line, chk.col, chk.code FROM v
-LEFT JOIN assessment_dailykpi k ON k.staff_id = v.staff_id AND k.day = v.d
+LEFT JOIN LATERAL (
+    SELECT k.id, k.hall_id, k.transactions, k.recommendations, k.sales FROM assessment_dailykpi k
+    WHERE k.staff_id = v.staff_id AND k.day = v.d LIMIT 1
+) k ON true
 CROSS JOIN LATERAL (VALUES
     (v.staff_id IS NULL, 'employee_no', 'unknown_staff'),
     (v.copies > 1 AND v.staff_id IS NOT NULL AND v.day_ok, 'day', 'duplicate'),
@@ -366,9 +379,11 @@ SELECT k.staff_id, k.hall_id, k.day, '{Source.KPI}', m.measure,
        CASE m.measure WHEN '{Measure.TRANSACTIONS}' THEN k.transactions
                       WHEN '{Measure.RECOMMENDATIONS}' THEN k.recommendations ELSE k.sales END,
        '{EvidenceType.DAILY_KPI}', k.id, to_char(k.day, 'YYYY-MM-DD') || ' ' || m.measure
-FROM assessment_dailykpi k
-JOIN staffing_staff st ON st.id = k.staff_id
-JOIN _stage_kpis s ON trim(s.employee_no) = st.employee_no AND trim(s.day)::date = k.day
+FROM _stage_kpis s
+JOIN staffing_staff st ON st.employee_no = trim(s.employee_no)
+CROSS JOIN LATERAL (
+    SELECT * FROM assessment_dailykpi k WHERE k.staff_id = st.id AND k.day = trim(s.day)::date LIMIT 1
+) k
 CROSS JOIN (VALUES ('{Measure.TRANSACTIONS}'), ('{Measure.RECOMMENDATIONS}'), ('{Measure.SALES}')) AS m(measure)
 """
 
