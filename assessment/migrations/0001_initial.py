@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("halls", "0001_initial"),
-        ("staffing", "0002_discipline_record"),
+        ("staffing", "0003_discipline_record"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

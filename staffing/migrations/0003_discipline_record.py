@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("halls", "0001_initial"),
-        ("staffing", "0001_initial"),
+        ("staffing", "0002_rostering"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
