@@ -1,1 +1,2 @@
-"""Benchmarks: run one with `.venv/bin/python -m bench.<name>`; each prints both figures."""
+"""Ratio benchmarks: run one with `.venv/bin/python -m bench.<name>`; each prints its figures and
+the ratio to a baseline, and none asserts timings."""

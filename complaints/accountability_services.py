@@ -8,8 +8,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from assessment.services import record_score_facts
 from complaints.exceptions import AccountabilityAlreadyDecided, AccountabilityInvalid, TransitionNotAllowed
 from complaints.models import Accountability, AccountabilityShare, Complaint, ComplaintEvent, Status
+from complaints.scoring import score_facts_for_accountability
 from complaints.services import add_event, lock_complaint
 from halls.audit import record_audit
 from halls.permissions import require_permission
@@ -33,8 +35,9 @@ def record_accountability(
     """Record the accountability finding of a replied or closed complaint: at fault or shared with
     one deduction per responsible clerk (clerks involved in the complaint, each once, 0 < points
     ≤ 100), or not at fault with none. Final: a second finding is refused. `month` (default: this
-    month, Asia/Shanghai) is the assessment month the deductions count in; hand the finding to
-    assessment with complaints.scoring.score_facts_for_accountability."""
+    month, Asia/Shanghai) is the assessment month the deductions count in; the finding's
+    deductions become score facts (assessment.services.record_score_facts) in this transaction;
+    a month whose results are already published is refused there (FactsFrozen)."""
     complaint = lock_complaint(complaint, None)
     require_permission(actor, "complaint.decide_accountability", hall=complaint.hall)
     if complaint.status not in (Status.REPLIED, Status.CLOSED):
@@ -68,6 +71,8 @@ def record_accountability(
             for staff, points in shares
         ]
     )
+    # The deductions count in the month's assessment; a month already published refuses (FactsFrozen).
+    record_score_facts(facts=score_facts_for_accountability(accountability))
     data = {
         "finding": finding,
         "month": month.isoformat(),

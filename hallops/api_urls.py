@@ -1,7 +1,18 @@
 """REST API v1. Each app registers its viewsets here; OpenAPI at /api/schema/."""
 
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from assessment.api import (
+    DisciplineRecordView,
+    EvaluationImportView,
+    HallRankingView,
+    KpiImportView,
+    MonthlyResultViewSet,
+    ResultRunViewSet,
+    StarLevelChangeViewSet,
+    SupervisorRatingView,
+)
 from complaints.api import ComplaintViewSet
 from halls.api import HallViewSet
 from staffing.api import StaffViewSet
@@ -15,5 +26,20 @@ router.register("shift-types", ShiftTypeViewSet, basename="api-shift-type")
 router.register("rosters", RosterViewSet, basename="api-roster")
 router.register("assignments", AssignmentViewSet, basename="api-assignment")
 router.register("complaints", ComplaintViewSet, basename="api-complaint")
+router.register("assessment/results", MonthlyResultViewSet, basename="api-assessment-result")
+router.register("assessment/runs", ResultRunViewSet, basename="api-assessment-run")
+router.register(
+    "assessment/star-level-changes", StarLevelChangeViewSet, basename="api-assessment-star-change"
+)
 
-urlpatterns = router.urls
+urlpatterns = router.urls + [
+    path("assessment/hall-ranking/", HallRankingView.as_view(), name="api-assessment-hall-ranking"),
+    path("assessment/supervisor-ratings/", SupervisorRatingView.as_view(), name="api-assessment-rating"),
+    path("assessment/discipline-records/", DisciplineRecordView.as_view(), name="api-assessment-discipline"),
+    path(
+        "assessment/imports/evaluations/",
+        EvaluationImportView.as_view(),
+        name="api-assessment-import-evaluations",
+    ),
+    path("assessment/imports/kpis/", KpiImportView.as_view(), name="api-assessment-import-kpis"),
+]

@@ -47,6 +47,14 @@ ACTION_ROLES: dict[str, set[str]] = {
     "complaint.export": {BRANCH, INSPECTOR, HALL},
     "complaint.manage_calendar": {BRANCH},
     "complaint.view_summary": {BRANCH, INSPECTOR, HALL},
+    "staff.discipline": {BRANCH, HALL},
+    "assessment.results.view": EVERYONE,
+    "assessment.runs.view": {BRANCH, INSPECTOR},
+    "assessment.compute": {BRANCH},
+    "assessment.publish": {BRANCH},
+    "assessment.rate": {HALL},
+    "assessment.import": {BRANCH, HALL},
+    "assessment.manage_schemes": {BRANCH},
 }
 
 

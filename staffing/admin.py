@@ -8,6 +8,7 @@ from staffing import services
 from staffing.models import (
     Assignment,
     CoveragePolicy,
+    DisciplineRecord,
     Leave,
     LoanRecord,
     Qualification,
@@ -168,3 +169,13 @@ class QualificationAdmin(ReadOnlyAdmin):
     list_filter = ["post", "source"]
     search_fields = ["staff__employee_no", "staff__name"]
     list_select_related = ["staff"]
+
+
+@admin.register(DisciplineRecord)
+class DisciplineRecordAdmin(ReadOnlyAdmin):
+    """Labour-discipline evidence, written by staffing.services.record_discipline (audited)."""
+
+    list_display = ["staff", "hall", "occurred_on", "kind", "deduction"]
+    list_filter = ["kind"]
+    search_fields = ["staff__employee_no", "staff__name", "hall__code"]
+    list_select_related = ["staff", "hall"]

@@ -67,3 +67,7 @@ class StaffRequestInvalid(DomainError):
 
 class LoanInvalid(DomainError):
     field = "to_hall"
+
+
+class DisciplineInvalid(DomainError):
+    field = "occurred_on"

@@ -732,3 +732,58 @@ class Qualification(models.Model):
 
     def __str__(self):
         return f"{self.staff_id} {self.post} {self.granted_on}–{self.expires_on or ''}"
+
+
+class DisciplineRecordQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Records of the staff the user may see (a clerk: their own)."""
+        return self.filter(staff__in=Staff.objects.visible_to(user))
+
+
+class DisciplineRecord(models.Model):
+    """A labour-discipline incident (劳动纪律): late, absent, or leaving the post (脱岗), with the
+    points it deducts. Counted in assessment through a score fact written by
+    assessment.services.record_discipline_incident."""
+
+    class Kind(models.TextChoices):
+        LATE = "late", _("Late")
+        ABSENT = "absent", _("Absent")
+        LEFT_POST = "left_post", _("Left the post")
+
+    staff = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="discipline_records")
+    hall = models.ForeignKey(Hall, on_delete=models.PROTECT, related_name="discipline_records")
+    occurred_on = models.DateField(_("occurred on"))
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    deduction = models.DecimalField(_("deduction (points)"), max_digits=5, decimal_places=2)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="discipline_records_recorded"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = DisciplineRecordQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("discipline record")
+        verbose_name_plural = _("discipline records")
+        ordering = ["-occurred_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["late", "absent", "left_post"]), name="discipline_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(deduction__gt=0, deduction__lte=100), name="discipline_deduction_range"
+            ),
+        ]
+        indexes = [models.Index(fields=["staff", "occurred_on"], name="discipline_staff_day_idx")]
+
+    def __str__(self):
+        return f"{self.staff_id} {self.occurred_on} {self.kind}"
+
+
+# Points a discipline incident deducts unless the recorder states otherwise.
+DEFAULT_DISCIPLINE_DEDUCTIONS = {
+    DisciplineRecord.Kind.LATE: Decimal("1.00"),
+    DisciplineRecord.Kind.LEFT_POST: Decimal("2.00"),
+    DisciplineRecord.Kind.ABSENT: Decimal("5.00"),
+}

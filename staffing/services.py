@@ -1,16 +1,19 @@
 """Writes for staff: create, edit, transfer between halls. Each use case is one transaction."""
 
+from collections.abc import Mapping
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from halls.audit import record_audit
 from halls.exceptions import DomainError
 from halls.models import Hall
 from halls.permissions import has_permission, require_permission
-from staffing.exceptions import EmployeeNumberTaken, StaffHallNotAllowed, TransferInvalid
-from staffing.models import Staff, StaffPosting
+from staffing.exceptions import DisciplineInvalid, EmployeeNumberTaken, StaffHallNotAllowed, TransferInvalid
+from staffing.models import DEFAULT_DISCIPLINE_DEDUCTIONS, DisciplineRecord, Staff, StaffPosting
 
 EDITABLE_FIELDS = ("name", "post", "employment_type", "hire_date", "status", "star_level", "user", "phone")
 
@@ -113,3 +116,80 @@ def transfer_staff(*, actor, staff: Staff, to_hall: Hall, on: date, reason: str 
     record_audit(actor=actor, action="staffing.staff.transferred", subject=staff, hall=from_hall, data=data)
     record_audit(actor=actor, action="staffing.staff.transferred", subject=staff, hall=to_hall, data=data)
     return staff
+
+
+@transaction.atomic
+def record_discipline(
+    *,
+    actor,
+    staff: Staff,
+    occurred_on: date,
+    kind: str,
+    deduction: Decimal | None = None,
+    note: str = "",
+) -> DisciplineRecord:
+    """Record a labour-discipline incident in the hall where the person works that day.
+
+    The deduction defaults by kind (late 1, left the post 2, absent 5). Refuses a hall the actor
+    cannot manage, a day before the person's hire date or in the future, and a kind not known.
+    Counting it in assessment is assessment's job (assessment.services.record_discipline_incident
+    calls this and then records the score fact in the same transaction).
+    """
+    require_permission(actor, "staff.discipline")
+    posting = StaffPosting.objects.filter(staff=staff).on(occurred_on).select_related("hall__region").first()
+    hall = posting.hall if posting is not None else staff.hall
+    _check_hall(actor, hall, "staff.discipline")
+    if kind not in DisciplineRecord.Kind.values:
+        raise DisciplineInvalid(_("Unknown kind of discipline incident."), field="kind")
+    if posting is None or occurred_on > timezone.localdate():
+        raise DisciplineInvalid(_("The person did not work in a hall on that day."))
+    if deduction is None:
+        deduction = DEFAULT_DISCIPLINE_DEDUCTIONS[kind]
+    if not Decimal(0) < deduction <= Decimal(100):
+        raise DisciplineInvalid(_("A deduction is between 0 and 100 points."), field="deduction")
+    record = DisciplineRecord.objects.create(
+        staff=staff,
+        hall=hall,
+        occurred_on=occurred_on,
+        kind=kind,
+        deduction=deduction,
+        note=note,
+        recorded_by=actor,
+    )
+    record_audit(
+        actor=actor,
+        action="staffing.discipline.recorded",
+        subject=record,
+        hall=hall,
+        data={
+            "staff": staff.employee_no,
+            "kind": kind,
+            "deduction": str(deduction),
+            "on": occurred_on.isoformat(),
+        },
+    )
+    return record
+
+
+def apply_star_levels(*, actor, levels: Mapping[int, int]) -> int:
+    """Set the star level of many people at once (one UPDATE), as decided by the assessment
+    publish step, which records the history and the audit row. Runs inside the caller's
+    transaction; returns the number of staff changed. Levels must be 0–5."""
+    if not levels:
+        return 0
+    if any(not 0 <= level <= 5 for level in levels.values()):
+        raise DomainError(_("A star level is between 0 and 5."), field="star_level")
+    from django.db import connection
+
+    ids = list(levels)
+    values = [levels[i] for i in ids]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE staffing_staff s SET star_level = v.level
+            FROM unnest(%s::bigint[], %s::smallint[]) AS v(id, level)
+            WHERE s.id = v.id AND s.star_level <> v.level
+            """,
+            [ids, values],
+        )
+        return cursor.rowcount

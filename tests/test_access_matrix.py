@@ -10,6 +10,7 @@ by the superuser only). `other_hall_manager` manages a hall of the same branch, 
 A URL name without a row fails the test: each app adds rows here for the URLs it adds.
 """
 
+import datetime
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import get_resolver, reverse
 from django.utils import timezone
 
+from assessment.models import MonthlyResult
+from assessment.services import compute_month_results, publish_results
 from complaints.models import ComplaintAttachment
 from staffing.models import Roster
 from tests.complaints.factories import ComplaintFactory
@@ -101,6 +104,23 @@ NO_TOKEN = 401  # the API asks for a token
 
 PAGE_LIST = every(200, anonymous=LOGIN, hr_client=LOGIN)
 HALL_SEEN = every((200, 404), anonymous=(LOGIN, LOGIN), other_hall_manager=(404, 404), admin_user=(200, 200))
+
+
+OCTOBER = datetime.date(2026, 10, 1)
+
+
+def published_result_pk(cast, hall):
+    """The published October result of a clerk of `hall` (its branch computed and published)."""
+    staff = StaffFactory(hall=hall)
+    branch = hall.region.parent
+    run = compute_month_results(branch=branch, month=OCTOBER)
+    publish_results(run=run, actor=cast.admin_user)
+    return {"pk": MonthlyResult.objects.get(run=run, staff=staff).pk}
+
+
+def draft_run_pk(cast, hall):
+    StaffFactory(hall=hall)
+    return {"pk": compute_month_results(branch=hall.region.parent, month=OCTOBER).pk}
 
 
 def complaint_pk(status, *, paused=False):
@@ -343,6 +363,90 @@ ACCESS: dict[str, Access] = {
     "api-complaint-reply": complaint_action("in_progress", {"reply": "已处理", "root_cause": "系统故障"}),
     "api-complaint-close": complaint_action("replied", {"satisfaction": "satisfied"}),
     "api-complaint-reopen": complaint_action("closed", {"reason": "客户不满意"}),
+    # --- assessment API: published results for everyone in scope, runs for branch roles ---
+    "api-assessment-result-list": Access(every(200, anonymous=NO_TOKEN)),
+    "api-assessment-result-detail": Access(
+        # A clerk sees only their own result; this one belongs to another clerk of the hall.
+        {**HALL_SEEN, "anonymous": (NO_TOKEN, NO_TOKEN), "clerk": (404, 404)},
+        kwargs=published_result_pk,
+    ),
+    "api-assessment-result-card": Access(
+        {**HALL_SEEN, "anonymous": (NO_TOKEN, NO_TOKEN), "clerk": (404, 404)},
+        kwargs=published_result_pk,
+    ),
+    "api-assessment-run-list": Access(
+        every(403, anonymous=NO_TOKEN, branch_manager=200, inspector=200, admin_user=200)
+    ),
+    "api-assessment-run-detail": Access(
+        every(
+            (403, 403),
+            anonymous=(NO_TOKEN, NO_TOKEN),
+            branch_manager=(200, 404),
+            inspector=(200, 404),
+            admin_user=(200, 200),
+        ),
+        kwargs=draft_run_pk,
+    ),
+    "api-assessment-run-results": Access(
+        every(
+            (403, 403),
+            anonymous=(NO_TOKEN, NO_TOKEN),
+            branch_manager=(200, 404),
+            inspector=(200, 404),
+            admin_user=(200, 200),
+        ),
+        kwargs=draft_run_pk,
+    ),
+    "api-assessment-run-publish": Access(
+        every((403, 403), anonymous=(NO_TOKEN, NO_TOKEN), branch_manager=(200, 404), admin_user=(200, 200)),
+        kwargs=draft_run_pk,
+        method="post",
+        json=True,
+    ),
+    "api-assessment-star-change-list": Access(every(200, anonymous=NO_TOKEN)),
+    "api-assessment-hall-ranking": Access(
+        every(200, anonymous=NO_TOKEN), query=lambda cast, hall: "branch=BR01&month=2026-10"
+    ),
+    "api-assessment-rating": Access(
+        # Only hall managers rate; the body is checked after the permission (an empty one is a 400).
+        every(403, anonymous=NO_TOKEN, hall_manager=400, other_hall_manager=400, admin_user=400),
+        method="post",
+        json=True,
+    ),
+    "api-assessment-discipline": Access(
+        every(
+            403,
+            anonymous=NO_TOKEN,
+            branch_manager=400,
+            hall_manager=400,
+            other_hall_manager=400,
+            admin_user=400,
+        ),
+        method="post",
+        json=True,
+    ),
+    "api-assessment-import-evaluations": Access(
+        every(
+            403,
+            anonymous=NO_TOKEN,
+            branch_manager=400,
+            hall_manager=400,
+            other_hall_manager=400,
+            admin_user=400,
+        ),
+        method="post",
+    ),
+    "api-assessment-import-kpis": Access(
+        every(
+            403,
+            anonymous=NO_TOKEN,
+            branch_manager=400,
+            hall_manager=400,
+            other_hall_manager=400,
+            admin_user=400,
+        ),
+        method="post",
+    ),
     "api-schema": Access(every(200)),
     "api-docs": Access(every(200)),
 }

@@ -4,6 +4,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied
 
+from assessment.models import ScoreFact
 from complaints import accountability_services, services
 from complaints.exceptions import AccountabilityAlreadyDecided, AccountabilityInvalid, TransitionNotAllowed
 from complaints.scoring import score_facts_for_accountability
@@ -32,24 +33,26 @@ def test_an_at_fault_finding_becomes_one_score_fact_per_responsible_clerk(
     )
     assert finding.month == date(2026, 11, 1) and finding.decided_by == cast.hall_manager
     facts = score_facts_for_accountability(finding)
-    assert [(f["staff_id"], f["points"], f["deduction"]) for f in facts] == sorted(
-        [
-            (clerk_staff.pk, Decimal("-3.00"), Decimal("3.00")),
-            (second_clerk.pk, Decimal("-1.50"), Decimal("1.50")),
-        ]
+    assert [(f.staff_id, f.value) for f in facts] == sorted(
+        [(clerk_staff.pk, Decimal("3.00")), (second_clerk.pk, Decimal("1.50"))]
     )
     fact = facts[0]
-    assert {
-        k: fact[k] for k in ("hall_id", "month", "source", "indicator_code", "evidence_type", "evidence_id")
-    } == {
-        "hall_id": cast.hall.pk,
-        "month": date(2026, 11, 1),
-        "source": "complaint",
-        "indicator_code": "complaints",
-        "evidence_type": "complaint_accountability",
-        "evidence_id": finding.pk,
-    }
-    assert replied.number in fact["description"] and "两人均未按规范解释资费" in fact["description"]
+    assert (fact.hall_id, fact.occurred_on, fact.source, fact.measure, fact.evidence_type) == (
+        cast.hall.pk,
+        date(2026, 11, 1),
+        "complaint",
+        "complaint_accountability",
+        "complaint_accountability",
+    )
+    assert fact.evidence_id in set(finding.shares.values_list("pk", flat=True))
+    # The finding's deductions are in assessment's fact table, written in the finding's transaction.
+    stored = sorted(
+        ScoreFact.objects.filter(measure="complaint_accountability").values_list(
+            "staff_id", "value", "evidence_id"
+        )
+    )
+    assert stored == sorted((f.staff_id, f.value, f.evidence_id) for f in facts)
+    assert replied.number in fact.evidence_label and "两人均未按规范解释资费" in fact.evidence_label
     audit = AuditEvent.objects.for_object(finding).get()
     assert audit.action == "complaints.accountability.decided"
     assert audit.data["shares"] == {str(second_clerk.pk): "1.5", str(clerk_staff.pk): "3"}
@@ -66,6 +69,7 @@ def test_a_not_at_fault_finding_gives_no_score_facts(replied, cast):
         shares=[],
     )
     assert score_facts_for_accountability(finding) == []
+    assert not ScoreFact.objects.exists()
 
 
 @pytest.mark.django_db
@@ -78,7 +82,8 @@ def test_the_finding_may_count_in_a_chosen_assessment_month(replied, cast, clerk
         shares=[(clerk_staff, Decimal("2"))],
         month=date(2026, 12, 15),
     )
-    assert score_facts_for_accountability(finding)[0]["month"] == date(2026, 12, 1)
+    assert score_facts_for_accountability(finding)[0].occurred_on == date(2026, 12, 1)
+    assert ScoreFact.objects.get(measure="complaint_accountability").occurred_on == date(2026, 12, 1)
 
 
 @pytest.mark.django_db

@@ -1,0 +1,47 @@
+from halls.exceptions import DomainError
+
+
+class SchemeInvalid(DomainError):
+    field = "indicators"
+
+
+class SchemeFrozen(DomainError):
+    field = "scheme"
+
+
+class FactInvalid(DomainError):
+    field = "facts"
+
+
+class FactsFrozen(DomainError):
+    field = "facts"
+
+
+class ImportRejected(DomainError):
+    """An import refused as a whole; `errors` lists (line, column, message) for every bad row."""
+
+    field = "file"
+
+    def __init__(self, message: str, *, errors: list[tuple[int, str, str]]):
+        super().__init__(message)
+        self.errors = errors
+
+
+class MonthBeingComputed(DomainError):
+    field = "month"
+
+
+class MonthAlreadyPublished(DomainError):
+    field = "month"
+
+
+class NoSchemeInForce(DomainError):
+    field = "month"
+
+
+class RunNotPublishable(DomainError):
+    field = "run"
+
+
+class RatingInvalid(DomainError):
+    field = "month"

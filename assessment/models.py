@@ -1,0 +1,803 @@
+"""Star-rating assessment: schemes, score facts, monthly result runs, star levels.
+
+Numbers follow one rounding rule everywhere (SQL and Python): NUMERIC values
+rounded half away from zero (half-up for the non-negative figures used here) to
+2 decimals, averages of facts to 4 decimals first. See assessment/scoring.py.
+"""
+
+import pgtrigger
+from django.conf import settings
+from django.contrib.postgres.indexes import BrinIndex
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from halls.models import Hall, Region
+from halls.scoping import scope_for
+from halls.triggers import touch_updated_at
+from staffing.models import Staff
+
+
+class Source(models.TextChoices):
+    MYSTERY_SHOP = "mystery_shop", _("Mystery shop")
+    CUSTOMER_EVALUATION = "customer_evaluation", _("Customer evaluation")
+    SUPERVISOR = "supervisor", _("Supervisor rating")
+    KPI = "kpi", _("Quantitative indicator (KPI)")
+    COMPLAINT = "complaint", _("Complaint")
+    DISCIPLINE = "discipline", _("Labour discipline")
+    TRAINING = "training", _("Training")
+
+
+class Measure(models.TextChoices):
+    """What one fact's value measures. Each measure belongs to one source (MEASURE_SOURCE)."""
+
+    EVALUATION_SCORE = (
+        "evaluation_score",
+        _("Evaluation score (very satisfied 100, satisfied 80, dissatisfied 0)"),
+    )
+    TRANSACTIONS = "transactions", _("Transactions handled")
+    RECOMMENDATIONS = "recommendations", _("Recommendations made (say one more sentence)")
+    SALES = "sales", _("Sales")
+    SUPERVISOR_POINTS = "supervisor_points", _("Supervisor rating points")
+    DISCIPLINE_POINTS = "discipline_points", _("Discipline deduction points")
+    MYSTERY_SHOP_SCORE = "mystery_shop_score", _("Mystery-shop score")
+    COMPLAINT_ACCOUNTABILITY = "complaint_accountability", _("Accountable complaints")
+    TRAINING_SCORE = "training_score", _("Training and exam score")
+
+
+MEASURE_SOURCE = {
+    Measure.EVALUATION_SCORE: Source.CUSTOMER_EVALUATION,
+    Measure.TRANSACTIONS: Source.KPI,
+    Measure.RECOMMENDATIONS: Source.KPI,
+    Measure.SALES: Source.KPI,
+    Measure.SUPERVISOR_POINTS: Source.SUPERVISOR,
+    Measure.DISCIPLINE_POINTS: Source.DISCIPLINE,
+    Measure.MYSTERY_SHOP_SCORE: Source.MYSTERY_SHOP,
+    Measure.COMPLAINT_ACCOUNTABILITY: Source.COMPLAINT,
+    Measure.TRAINING_SCORE: Source.TRAINING,
+}
+
+
+class EvidenceType(models.TextChoices):
+    """What a fact's evidence_id points to."""
+
+    CUSTOMER_EVALUATION = "customer_evaluation", _("Customer evaluation")
+    DAILY_KPI = "daily_kpi", _("Daily KPI record")
+    SUPERVISOR_RATING = "supervisor_rating", _("Supervisor rating")
+    DISCIPLINE_RECORD = "discipline_record", _("Discipline record")
+    COMPLAINT = "complaint", _("Complaint")
+    COMPLAINT_ACCOUNTABILITY = "complaint_accountability", _("Complaint accountability share")
+    VISIT_ITEM = "visit_item", _("Mystery-shop visit item")
+    TRAINING_RECORD = "training_record", _("Training record")
+
+
+# --- Schemes -------------------------------------------------------------------------------------------
+
+
+class AssessmentSchemeQuerySet(models.QuerySet):
+    def effective_on(self, day):
+        """Active schemes in force on `day` (one per post at most)."""
+        return self.filter(status=AssessmentScheme.Status.ACTIVE, effective_from__lte=day).filter(
+            Q(effective_to__isnull=True) | Q(effective_to__gte=day)
+        )
+
+
+class AssessmentScheme(models.Model):
+    """The rules (考核方案) for one post, one version. Drafts are edited; an active version is in force from
+    `effective_from` until the next version supersedes it. A version used by a published run is frozen."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        ACTIVE = "active", _("Active")
+
+    post = models.CharField(_("post"), max_length=20, choices=Staff.Post.choices)
+    version = models.PositiveIntegerField(_("version"))
+    name = models.CharField(_("name"), max_length=120)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    effective_from = models.DateField(_("effective from"))
+    effective_to = models.DateField(_("effective until"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AssessmentSchemeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("assessment scheme")
+        verbose_name_plural = _("assessment schemes")
+        ordering = ["post", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["post", "version"], name="scheme_post_version_unique"),
+            models.UniqueConstraint(
+                fields=["post", "effective_from"],
+                condition=Q(status="active"),
+                name="scheme_active_post_from_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(effective_from__day=1), name="scheme_effective_from_month_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(effective_to__isnull=True) | Q(effective_to__gte=F("effective_from")),
+                name="scheme_effective_to_after_from",
+            ),
+            models.CheckConstraint(condition=Q(status__in=["draft", "active"]), name="scheme_status_valid"),
+        ]
+        triggers = [touch_updated_at()]
+
+    def __str__(self):
+        return f"{self.name} v{self.version}"
+
+
+class Indicator(models.Model):
+    """One line of a scheme: which measure of which source, aggregated how, scored by which rule.
+
+    Points run from 0 to `max_points`; the indicator's score is points × weight / max_points, so a
+    scheme whose weights sum to 100 scores out of 100.
+    """
+
+    class Aggregate(models.TextChoices):
+        SUM = "sum", _("Sum of the month's facts")
+        AVG = "avg", _("Average of the month's facts")
+        COUNT = "count", _("Number of the month's facts")
+
+    class WhenMissing(models.TextChoices):
+        ZERO = "zero", _("No points")
+        FULL = "full", _("Full points")
+
+    class Rule(models.TextChoices):
+        RATIO_TO_TARGET = "ratio_to_target", _("Ratio to target")
+        LINEAR_BAND = "linear_band", _("Linear band")
+        DEDUCTION = "deduction", _("Deduction per occurrence with a floor")
+        DIRECT_POINTS = "direct_points", _("Direct points")
+
+    scheme = models.ForeignKey(AssessmentScheme, on_delete=models.PROTECT, related_name="indicators")
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    code = models.SlugField(_("code"), max_length=40)
+    name = models.CharField(_("name"), max_length=120)
+    source = models.CharField(_("source"), max_length=30, choices=Source.choices)
+    measure = models.CharField(_("measure"), max_length=40, choices=Measure.choices)
+    aggregate = models.CharField(_("aggregate"), max_length=10, choices=Aggregate.choices)
+    weight = models.DecimalField(_("weight"), max_digits=5, decimal_places=2)
+    max_points = models.DecimalField(_("maximum points"), max_digits=7, decimal_places=2)
+    rule = models.CharField(_("scoring rule"), max_length=20, choices=Rule.choices)
+    target = models.DecimalField(_("target"), max_digits=14, decimal_places=2, null=True, blank=True)
+    band_low = models.DecimalField(_("band low"), max_digits=14, decimal_places=2, null=True, blank=True)
+    band_high = models.DecimalField(_("band high"), max_digits=14, decimal_places=2, null=True, blank=True)
+    deduction_per_unit = models.DecimalField(
+        _("deduction per occurrence"), max_digits=7, decimal_places=2, null=True, blank=True
+    )
+    floor = models.DecimalField(_("floor"), max_digits=7, decimal_places=2, null=True, blank=True)
+    # An average over no facts (no evaluations, no visit this month) is missing: this says what it earns.
+    when_missing = models.CharField(
+        _("when there are no facts"), max_length=4, choices=WhenMissing.choices, default=WhenMissing.ZERO
+    )
+
+    class Meta:
+        verbose_name = _("indicator")
+        verbose_name_plural = _("indicators")
+        ordering = ["scheme", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["scheme", "code"], name="indicator_code_unique_in_scheme"),
+            models.CheckConstraint(condition=Q(weight__gt=0, weight__lte=100), name="indicator_weight_range"),
+            models.CheckConstraint(condition=Q(max_points__gt=0), name="indicator_max_points_positive"),
+            models.CheckConstraint(
+                condition=~Q(rule="ratio_to_target") | Q(target__gt=0), name="indicator_ratio_has_target"
+            ),
+            models.CheckConstraint(
+                condition=~Q(rule="linear_band") | Q(band_high__gt=F("band_low")),
+                name="indicator_band_high_above_low",
+            ),
+            models.CheckConstraint(
+                condition=~Q(rule="deduction")
+                | Q(deduction_per_unit__gt=0, floor__gte=0, floor__lte=F("max_points")),
+                name="indicator_deduction_has_unit_and_floor",
+            ),
+            models.CheckConstraint(
+                condition=Q(aggregate__in=["sum", "avg", "count"]), name="indicator_aggregate_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(when_missing__in=["zero", "full"]), name="indicator_when_missing_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(rule__in=["ratio_to_target", "linear_band", "deduction", "direct_points"]),
+                name="indicator_rule_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.code} ({self.weight})"
+
+
+# --- Evidence of the volume sources ----------------------------------------------------------------
+
+
+def staff_row_scope(user, *, hall_field: str = "hall") -> Q | None:
+    """The filter for rows that belong to a staff member and a hall: a clerk sees their own rows,
+    managers the rows of the halls they manage, region roles the rows of their subtree.
+    None means no restriction (superusers)."""
+    scope = scope_for(user)
+    if scope.sees_everything:
+        return None
+    q = Q(staff_id=scope.own_staff_id) if scope.own_staff_id else Q(pk__in=[])
+    if scope.managed_hall_ids:
+        q |= Q(**{f"{hall_field}_id__in": scope.managed_hall_ids})
+    for path in scope.region_paths:
+        q |= Q(**{f"{hall_field}__region__path__startswith": path})
+    return q
+
+
+class HallOwnedQuerySet(models.QuerySet):
+    """Rows that belong to a hall and a staff member (see staff_row_scope)."""
+
+    def visible_to(self, user):
+        q = staff_row_scope(user)
+        return self.all() if q is None else self.filter(q)
+
+
+class CustomerEvaluation(models.Model):
+    """One rated transaction from a window rating device (服务评价器)."""
+
+    class Rating(models.TextChoices):
+        VERY_SATISFIED = "very_satisfied", _("Very satisfied")
+        SATISFIED = "satisfied", _("Satisfied")
+        DISSATISFIED = "dissatisfied", _("Dissatisfied")
+
+    device_txn_id = models.CharField(_("device transaction id"), max_length=64)
+    staff = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="evaluations")
+    hall = models.ForeignKey(Hall, on_delete=models.PROTECT, related_name="evaluations")
+    rated_at = models.DateTimeField(_("rated at"))
+    rating = models.CharField(_("rating"), max_length=20, choices=Rating.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = HallOwnedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("customer evaluation")
+        verbose_name_plural = _("customer evaluations")
+        constraints = [
+            models.UniqueConstraint(fields=["device_txn_id"], name="evaluation_device_txn_unique"),
+            models.CheckConstraint(
+                condition=Q(rating__in=["very_satisfied", "satisfied", "dissatisfied"]),
+                name="evaluation_rating_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.device_txn_id} {self.rating}"
+
+
+class DailyKpi(models.Model):
+    """One clerk's quantitative figures for one day."""
+
+    staff = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="daily_kpis")
+    hall = models.ForeignKey(Hall, on_delete=models.PROTECT, related_name="daily_kpis")
+    day = models.DateField(_("day"))
+    transactions = models.PositiveIntegerField(_("transactions handled"))
+    recommendations = models.PositiveIntegerField(_("recommendations made"))
+    sales = models.DecimalField(_("sales"), max_digits=12, decimal_places=2)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = HallOwnedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("daily KPI record")
+        verbose_name_plural = _("daily KPI records")
+        constraints = [
+            models.UniqueConstraint(fields=["staff", "day"], name="daily_kpi_staff_day_unique"),
+            models.CheckConstraint(condition=Q(sales__gte=0), name="daily_kpi_sales_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.staff_id} {self.day}"
+
+
+class SupervisorRating(models.Model):
+    """The monthly rating form a hall manager fills for one clerk: four criteria of 0–25 points each."""
+
+    staff = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="supervisor_ratings")
+    hall = models.ForeignKey(Hall, on_delete=models.PROTECT, related_name="supervisor_ratings")
+    month = models.DateField(_("month"))
+    attitude = models.PositiveSmallIntegerField(_("service attitude"), validators=[MaxValueValidator(25)])
+    skill = models.PositiveSmallIntegerField(_("professional skill"), validators=[MaxValueValidator(25)])
+    teamwork = models.PositiveSmallIntegerField(_("teamwork"), validators=[MaxValueValidator(25)])
+    appearance = models.PositiveSmallIntegerField(
+        _("appearance and conduct"), validators=[MaxValueValidator(25)]
+    )
+    comment = models.CharField(_("comment"), max_length=500, blank=True)
+    rated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="supervisor_ratings_given"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = HallOwnedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("supervisor rating")
+        verbose_name_plural = _("supervisor ratings")
+        constraints = [
+            models.UniqueConstraint(fields=["staff", "month"], name="supervisor_rating_one_per_month"),
+            models.CheckConstraint(condition=Q(month__day=1), name="supervisor_rating_month_start"),
+            models.CheckConstraint(
+                condition=Q(attitude__lte=25, skill__lte=25, teamwork__lte=25, appearance__lte=25),
+                name="supervisor_rating_criteria_0_to_25",
+            ),
+        ]
+        triggers = [touch_updated_at()]
+
+    def __str__(self):
+        return f"{self.staff_id} {self.month:%Y-%m} {self.points}"
+
+    @property
+    def points(self) -> int:
+        return self.attitude + self.skill + self.teamwork + self.appearance
+
+
+class FactImport(models.Model):
+    """One accepted import file of a volume source (the audit subject of the import)."""
+
+    class Kind(models.TextChoices):
+        EVALUATIONS = "evaluations", _("Customer evaluations")
+        KPIS = "kpis", _("Daily KPI records")
+
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    filename = models.CharField(_("file"), max_length=200)
+    rows = models.PositiveIntegerField(_("rows"))
+    created_rows = models.PositiveIntegerField(_("new rows"))
+    imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["evaluations", "kpis"]), name="fact_import_kind_valid"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.filename}"
+
+
+# --- The fact table ---------------------------------------------------------------------------------
+
+
+class ScoreFact(models.Model):
+    """One piece of evidence turned into a number: the only input of the monthly job.
+
+    Written only by `assessment.services.record_score_facts`. The natural key
+    (evidence_type, evidence_id, measure) makes every write idempotent. `revision` is the
+    month's fact revision (FactRevision) that last wrote the row, so a run can tell which
+    facts it saw. `hall` is where the fact happened (not where the clerk is ranked).
+    """
+
+    staff = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="score_facts")
+    hall = models.ForeignKey(Hall, on_delete=models.PROTECT, related_name="score_facts")
+    month = models.DateField(_("month"))
+    occurred_on = models.DateField(_("occurred on"))
+    source = models.CharField(_("source"), max_length=30, choices=Source.choices)
+    measure = models.CharField(_("measure"), max_length=40, choices=Measure.choices)
+    value = models.DecimalField(_("value"), max_digits=14, decimal_places=2)
+    evidence_type = models.CharField(_("evidence type"), max_length=30, choices=EvidenceType.choices)
+    evidence_id = models.BigIntegerField(_("evidence id"))
+    evidence_label = models.CharField(_("evidence"), max_length=200)
+    revision = models.BigIntegerField(_("revision"))
+    recorded_at = models.DateTimeField(_("recorded at"))
+
+    objects = HallOwnedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("score fact")
+        verbose_name_plural = _("score facts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["evidence_type", "evidence_id", "measure"], name="score_fact_evidence_unique"
+            ),
+            models.CheckConstraint(condition=Q(month__day=1), name="score_fact_month_start"),
+        ]
+        indexes = [
+            # score_card(staff, month) and the facts read of one card.
+            models.Index(fields=["staff", "month", "source", "measure"], name="score_fact_staff_month_idx"),
+            # The monthly job scans one month: facts arrive roughly in month order, so BRIN is tiny.
+            BrinIndex(fields=["month"], name="score_fact_month_brin"),
+        ]
+
+    def __str__(self):
+        return f"{self.staff_id} {self.measure}={self.value} ({self.evidence_type}#{self.evidence_id})"
+
+
+class FactRevision(models.Model):
+    """A counter per month, bumped by every write of facts for that month.
+
+    The job reads it under a share lock, so the facts it aggregates are exactly those with
+    revision ≤ the run's `fact_revision`; publishing refuses a run whose month has moved on.
+    """
+
+    month = models.DateField(primary_key=True)
+    revision = models.BigIntegerField(default=0)
+    changed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("fact revision")
+        verbose_name_plural = _("fact revisions")
+        constraints = [models.CheckConstraint(condition=Q(month__day=1), name="fact_revision_month_start")]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} r{self.revision}"
+
+
+# --- Star levels ------------------------------------------------------------------------------------
+
+
+class StarLevelPolicy(models.Model):
+    """Bands (minimum monthly total for each star level) and the movement rules, versioned by month.
+
+    Movement, applied on publish (assessment/scoring.py `next_star_level` states it exactly):
+    the level follows the band of the average of the last `average_months` published totals;
+    it goes up only when each of the last `promote_after_months` consecutive months was in a band
+    at least that high; a month below the lowest band drops one level at once.
+    """
+
+    name = models.CharField(_("name"), max_length=120)
+    effective_from = models.DateField(_("effective from"))
+    level_1_min = models.DecimalField(_("1 star from"), max_digits=5, decimal_places=2)
+    level_2_min = models.DecimalField(_("2 stars from"), max_digits=5, decimal_places=2)
+    level_3_min = models.DecimalField(_("3 stars from"), max_digits=5, decimal_places=2)
+    level_4_min = models.DecimalField(_("4 stars from"), max_digits=5, decimal_places=2)
+    level_5_min = models.DecimalField(_("5 stars from"), max_digits=5, decimal_places=2)
+    average_months = models.PositiveSmallIntegerField(
+        _("months averaged"), default=3, validators=[MinValueValidator(1), MaxValueValidator(12)]
+    )
+    promote_after_months = models.PositiveSmallIntegerField(
+        _("consecutive months before a promotion"),
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(12)],
+    )
+    demote_below_lowest = models.BooleanField(
+        _("drop a level at once after a month below the lowest band"), default=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("star-level policy")
+        verbose_name_plural = _("star-level policies")
+        ordering = ["-effective_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["effective_from"], name="star_policy_effective_from_unique"),
+            models.CheckConstraint(condition=Q(effective_from__day=1), name="star_policy_month_start"),
+            models.CheckConstraint(
+                condition=Q(level_1_min__gte=0)
+                & Q(level_2_min__gt=F("level_1_min"))
+                & Q(level_3_min__gt=F("level_2_min"))
+                & Q(level_4_min__gt=F("level_3_min"))
+                & Q(level_5_min__gt=F("level_4_min"))
+                & Q(level_5_min__lte=100),
+                name="star_policy_bands_increase",
+            ),
+            models.CheckConstraint(
+                condition=Q(average_months__gte=1, average_months__lte=12, promote_after_months__gte=1)
+                & Q(promote_after_months__lte=12),
+                name="star_policy_months_range",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.effective_from:%Y-%m})"
+
+    @property
+    def band_minimums(self) -> list:
+        """Minimum total of levels 1..5, in order."""
+        return [self.level_1_min, self.level_2_min, self.level_3_min, self.level_4_min, self.level_5_min]
+
+
+# --- Results -------------------------------------------------------------------------------------
+
+
+# Results of a run that was ever published never change (the run's published_at is set once).
+FROZEN_RESULT_GUARD = """
+IF (SELECT published_at FROM assessment_resultrun WHERE id = OLD.run_id) IS NOT NULL THEN
+    RAISE EXCEPTION 'published assessment results are frozen (run %)', OLD.run_id
+        USING ERRCODE = 'integrity_constraint_violation';
+END IF;
+IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+RETURN NEW;
+"""
+
+FROZEN_INDICATOR_SCORE_GUARD = """
+IF (SELECT r.published_at FROM assessment_resultrun r JOIN assessment_monthlyresult m ON m.run_id = r.id
+    WHERE m.id = OLD.result_id) IS NOT NULL THEN
+    RAISE EXCEPTION 'published assessment results are frozen (result %)', OLD.result_id
+        USING ERRCODE = 'integrity_constraint_violation';
+END IF;
+IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+RETURN NEW;
+"""
+
+# A published run may only ever move from published to superseded; nothing else about it changes.
+FROZEN_RUN_GUARD = """
+IF OLD.published_at IS NOT NULL AND (
+    TG_OP = 'DELETE'
+    OR NOT (OLD.status = 'published' AND NEW.status = 'superseded')
+    OR (NEW.month, NEW.branch_id, NEW.version, NEW.input_hash, NEW.fact_revision, NEW.published_at,
+        NEW.published_by_id, NEW.star_policy_id) IS DISTINCT FROM
+       (OLD.month, OLD.branch_id, OLD.version, OLD.input_hash, OLD.fact_revision, OLD.published_at,
+        OLD.published_by_id, OLD.star_policy_id)
+) THEN
+    RAISE EXCEPTION 'published result run % is frozen', OLD.id
+        USING ERRCODE = 'integrity_constraint_violation';
+END IF;
+IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+RETURN NEW;
+"""
+
+
+class ResultRunQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Runs of the branches inside the user's region roles; hall managers and clerks see none.
+        Reading them also needs assessment.runs.view (branch management, market department), which
+        keeps HR clients to published results."""
+        scope = scope_for(user)
+        if scope.sees_everything:
+            return self.all()
+        q = Q(pk__in=[])
+        for path in scope.region_paths:
+            q |= Q(branch__path__startswith=path)
+        return self.filter(q)
+
+
+class ResultRun(models.Model):
+    """One computed version of a branch's monthly results.
+
+    Lifecycle: computing → draft → published → superseded, or → failed. The results of a
+    version are written in one transaction together with the switch to draft, so a run that
+    is `computing` has no rows; a killed worker leaves it so, and the retry (which holds the
+    same lock) takes it over and completes it. Published runs are frozen by triggers.
+    """
+
+    class Status(models.TextChoices):
+        COMPUTING = "computing", _("Computing")
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+        SUPERSEDED = "superseded", _("Superseded")
+        FAILED = "failed", _("Failed")
+
+    branch = models.ForeignKey(
+        Region, verbose_name=_("branch"), on_delete=models.PROTECT, related_name="result_runs"
+    )
+    month = models.DateField(_("month"))
+    version = models.PositiveIntegerField(_("version"))
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.COMPUTING)
+    schemes = models.ManyToManyField(AssessmentScheme, verbose_name=_("schemes used"), related_name="runs")
+    star_policy = models.ForeignKey(
+        StarLevelPolicy, verbose_name=_("star-level policy"), on_delete=models.PROTECT, related_name="runs"
+    )
+    fact_revision = models.BigIntegerField(_("fact revision"), default=0)
+    input_hash = models.CharField(_("input hash"), max_length=32, blank=True)
+    progress = models.PositiveSmallIntegerField(
+        _("progress (%)"), default=0, validators=[MaxValueValidator(100)]
+    )
+    progress_note = models.CharField(_("progress note"), max_length=200, blank=True)
+    staff_count = models.PositiveIntegerField(_("staff assessed"), default=0)
+    error = models.TextField(_("error"), blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    published_at = models.DateTimeField(_("published"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ResultRunQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("result run")
+        verbose_name_plural = _("result runs")
+        ordering = ["-month", "branch", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["branch", "month", "version"], name="result_run_version_unique"),
+            models.UniqueConstraint(
+                fields=["branch", "month"], condition=Q(status="published"), name="result_run_one_published"
+            ),
+            models.UniqueConstraint(
+                fields=["branch", "month"], condition=Q(status="computing"), name="result_run_one_computing"
+            ),
+            models.CheckConstraint(condition=Q(month__day=1), name="result_run_month_start"),
+            models.CheckConstraint(
+                condition=Q(status__in=["computing", "draft", "published", "superseded", "failed"]),
+                name="result_run_status_valid",
+            ),
+            models.CheckConstraint(condition=Q(progress__lte=100), name="result_run_progress_0_to_100"),
+            models.CheckConstraint(
+                condition=~Q(status="published") | Q(published_at__isnull=False),
+                name="result_run_published_has_time",
+            ),
+        ]
+        indexes = [models.Index(fields=["updated_at", "id"], name="result_run_sync_cursor_idx")]
+        triggers = [
+            touch_updated_at(),
+            pgtrigger.Trigger(
+                name="result_run_frozen",
+                operation=pgtrigger.Update | pgtrigger.Delete,
+                when=pgtrigger.Before,
+                func=FROZEN_RUN_GUARD,
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.branch.code} {self.month:%Y-%m} v{self.version} ({self.status})"
+
+
+class MonthlyResultQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(run__status=ResultRun.Status.PUBLISHED)
+
+    def visible_to(self, user):
+        """Published results of the halls the user sees; a clerk sees only their own. Drafts are
+        never visible here (branch management reads drafts through their run)."""
+        q = staff_row_scope(user)
+        qs = self.published()
+        return qs if q is None else qs.filter(q)
+
+
+class MonthlyResult(models.Model):
+    """One person's result in one run: total, ranks, percentile and star levels.
+
+    `hall` and `post` are where the person is ranked for the month (the hall of most posting
+    days). Later workflows (elimination list, appeals) reference these rows with PROTECT and
+    keep their own state in their own tables: published rows never change.
+    """
+
+    # No single-column FK indexes: the composite indexes below lead with these columns.
+    run = models.ForeignKey(ResultRun, on_delete=models.CASCADE, related_name="results", db_index=False)
+    staff = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="monthly_results", db_index=False)
+    hall = models.ForeignKey(Hall, on_delete=models.PROTECT, related_name="monthly_results", db_index=False)
+    post = models.CharField(_("post"), max_length=20, choices=Staff.Post.choices)
+    month = models.DateField(_("month"))
+    scheme = models.ForeignKey(AssessmentScheme, on_delete=models.PROTECT, related_name="results")
+    posting_days = models.PositiveSmallIntegerField(_("days in the hall"))
+    total = models.DecimalField(_("total"), max_digits=6, decimal_places=2)
+    rank_in_hall = models.PositiveIntegerField(_("rank in hall"))
+    hall_size = models.PositiveIntegerField(_("ranked in hall"))
+    rank_in_branch = models.PositiveIntegerField(_("rank in branch"))
+    branch_size = models.PositiveIntegerField(_("ranked in branch"))
+    percentile = models.DecimalField(_("percentile"), max_digits=5, decimal_places=2)
+    band_level = models.PositiveSmallIntegerField(_("band of this month"))
+    average_total = models.DecimalField(_("average of recent months"), max_digits=6, decimal_places=2)
+    star_level_before = models.PositiveSmallIntegerField(_("star level before"))
+    proposed_star_level = models.PositiveSmallIntegerField(_("proposed star level"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = MonthlyResultQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("monthly result")
+        verbose_name_plural = _("monthly results")
+        ordering = ["run", "rank_in_branch", "staff_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "staff"], name="monthly_result_one_per_staff_in_run"),
+            models.CheckConstraint(
+                condition=Q(total__gte=0, total__lte=100), name="monthly_result_total_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(rank_in_hall__gte=1, rank_in_hall__lte=F("hall_size")),
+                name="monthly_result_rank_in_hall_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(rank_in_branch__gte=1, rank_in_branch__lte=F("branch_size")),
+                name="monthly_result_rank_in_branch_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(band_level__lte=5, star_level_before__lte=5, proposed_star_level__lte=5),
+                name="monthly_result_star_levels_0_to_5",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["updated_at", "id"], name="monthly_result_sync_idx"),
+            models.Index(fields=["staff", "month"], name="monthly_result_staff_month_idx"),
+            models.Index(fields=["hall", "month"], name="monthly_result_hall_month_idx"),
+        ]
+        triggers = [
+            touch_updated_at(),
+            pgtrigger.Trigger(
+                name="monthly_result_frozen",
+                operation=pgtrigger.Update | pgtrigger.Delete,
+                when=pgtrigger.Before,
+                func=FROZEN_RESULT_GUARD,
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.staff_id} {self.month:%Y-%m} {self.total}"
+
+
+class IndicatorScore(models.Model):
+    """One indicator's figures behind a result: the aggregated measure, the facts counted, the points
+    the rule gave and the weighted score."""
+
+    # No database FK constraints on these two: a run writes ~7 rows per person (140,000 at province
+    # scale) from ids it has just joined in the same statement, and the deferred per-row FK checks
+    # cost more than the rest of the write. Django still cascades/protects on ORM deletes, and the
+    # frozen-results trigger refuses deleting rows of a published run.
+    result = models.ForeignKey(
+        MonthlyResult,
+        on_delete=models.CASCADE,
+        related_name="indicator_scores",
+        db_constraint=False,
+        db_index=False,  # indicator_score_unique (result, indicator) serves it
+    )
+    indicator = models.ForeignKey(
+        Indicator, on_delete=models.PROTECT, related_name="scores", db_constraint=False
+    )
+    fact_count = models.PositiveIntegerField(_("facts"))
+    measure_value = models.DecimalField(_("measured value"), max_digits=16, decimal_places=4, null=True)
+    points = models.DecimalField(_("points"), max_digits=7, decimal_places=2)
+    score = models.DecimalField(_("weighted score"), max_digits=6, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("indicator score")
+        verbose_name_plural = _("indicator scores")
+        constraints = [
+            models.UniqueConstraint(fields=["result", "indicator"], name="indicator_score_unique"),
+            models.CheckConstraint(
+                condition=Q(points__gte=0, score__gte=0), name="indicator_score_not_negative"
+            ),
+        ]
+        triggers = [
+            pgtrigger.Trigger(
+                name="indicator_score_frozen",
+                operation=pgtrigger.Update | pgtrigger.Delete,
+                when=pgtrigger.Before,
+                func=FROZEN_INDICATOR_SCORE_GUARD,
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.result_id}/{self.indicator_id} {self.score}"
+
+
+class StarLevelChangeQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(staff__in=Staff.objects.visible_to(user))
+
+
+class StarLevelChange(models.Model):
+    """History of a person's star level: written when a run's proposals are applied on publish."""
+
+    staff = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="star_level_changes")
+    run = models.ForeignKey(ResultRun, on_delete=models.PROTECT, related_name="star_level_changes")
+    month = models.DateField(_("month"))
+    from_level = models.PositiveSmallIntegerField(_("from"))
+    to_level = models.PositiveSmallIntegerField(_("to"))
+    average_total = models.DecimalField(_("average of recent months"), max_digits=6, decimal_places=2)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = StarLevelChangeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("star-level change")
+        verbose_name_plural = _("star-level changes")
+        ordering = ["-month", "staff_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["staff", "month"], name="star_level_change_one_per_month"),
+            models.CheckConstraint(condition=~Q(from_level=F("to_level")), name="star_level_change_changes"),
+            models.CheckConstraint(
+                condition=Q(from_level__lte=5, to_level__lte=5), name="star_level_change_0_to_5"
+            ),
+        ]
+        indexes = [models.Index(fields=["updated_at", "id"], name="star_level_change_sync_idx")]
+        triggers = [touch_updated_at()]
+
+    def __str__(self):
+        return f"{self.staff_id} {self.month:%Y-%m} {self.from_level}→{self.to_level}"
+
+    @property
+    def hall(self):
+        return self.staff.hall

@@ -1,0 +1,33 @@
+"""Celery tasks of assessment: thin wrappers that load ids and call services."""
+
+from datetime import date
+
+from celery import shared_task
+from django.contrib.auth import get_user_model
+
+from assessment.exceptions import MonthBeingComputed
+from assessment.services import compute_month_results
+from halls.models import Region
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(MonthBeingComputed,),
+    retry_backoff=15,
+    retry_backoff_max=300,
+    max_retries=20,
+    time_limit=60 * 30,
+    soft_time_limit=60 * 25,
+)
+def compute_month_results_task(self, branch_id: int, month_iso: str, actor_id: int | None = None) -> int:
+    """Compute a branch's month (see assessment.services.compute_month_results) and return the run id.
+
+    Safe to run twice: unchanged inputs return the existing draft and write nothing. A worker lost
+    mid-run is redelivered (acks late) and the retry completes the stale `computing` run; a run of
+    the same month already in progress makes this retry with back-off."""
+    branch = Region.objects.get(pk=branch_id)
+    actor = get_user_model().objects.get(pk=actor_id) if actor_id else None
+    run = compute_month_results(branch=branch, month=date.fromisoformat(month_iso), actor=actor)
+    return run.pk

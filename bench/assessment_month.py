@@ -1,0 +1,310 @@
+"""Benchmark the monthly assessment job and the evaluation import.
+
+    .venv/bin/python -m bench.assessment_month --clerks 20000
+
+Builds a scratch database (hallops_bench, dropped and re-created) with one branch, N clerks in
+N/10 halls (5 % of them change hall mid-month), and a month of inputs streamed with COPY
+(assessment.demo.load_month_inputs: ~4 evaluations a day and a KPI row a day per clerk, so about
+3 million evaluation and KPI rows for 20,000 clerks) turned into facts by record_score_facts. Then:
+
+(a) the job (compute_month_results) vs one hand-written SQL query computing the same totals and
+    ranks on the same data (target: job ≤ 1.5 × query), and the job's query count;
+(b) importing an evaluation CSV of --import-rows rows through import_customer_evaluations vs a
+    plain COPY of the same file into a table of its columns (target: import ≤ 3 × COPY).
+
+Prints figures and ratios; asserts only that the job and the query agree on every total and rank.
+"""
+
+import argparse
+import io
+import os
+import random
+import sys
+import time
+from datetime import date, timedelta
+
+BENCH_DB = "hallops_bench"
+
+
+def setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hallops.settings")
+    os.environ.setdefault("DJANGO_DEBUG", "1")
+    os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
+    import django
+    from django.conf import settings
+    from django.db import connections
+
+    django.setup()
+    default = connections["default"]
+    default.ensure_connection()
+    default.connection.autocommit = True
+    with default.connection.cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
+        cursor.execute(f"CREATE DATABASE {BENCH_DB}")
+    default.close()
+    settings.DATABASES["default"]["NAME"] = BENCH_DB
+    default.settings_dict["NAME"] = BENCH_DB
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def build_branch(n_clerks: int, month: date, rng: random.Random):
+    """One branch, 10 counties, N/10 halls of 10 clerks; postings through COPY; 5 % move mid-month."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.utils import timezone
+
+    from halls.models import Hall, Membership, Region, Role
+
+    admin = get_user_model().objects.create_superuser("bench-admin", "bench@example.com", "bench-pass-123")
+    manager = get_user_model().objects.create_user("bench-branch-manager", "bm@example.com", "bench-pass-123")
+    branch = Region.objects.create(code="BENCH", name="Bench branch", kind="branch", path="/BENCH/")
+    Membership.objects.create(user=manager, role=Role.BRANCH_MANAGER, region=branch)
+    counties = [
+        Region.objects.create(
+            code=f"BC{i:02d}", name=f"County {i}", kind="county", parent=branch, path=f"/BENCH/BC{i:02d}/"
+        )
+        for i in range(10)
+    ]
+    n_halls = max(2, n_clerks // 10)
+    Hall.objects.bulk_create(
+        [
+            Hall(
+                code=f"BH{i:05d}",
+                name=f"Bench hall {i}",
+                hall_class="B",
+                operation="self",
+                region=counties[i % 10],
+                min_staff_offpeak=2,
+                min_staff_peak=3,
+            )
+            for i in range(n_halls)
+        ],
+        batch_size=2000,
+    )
+    hall_ids = list(Hall.objects.order_by("code").values_list("id", flat=True))
+    hired = date(2024, 1, 1)
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        with cursor.copy(
+            "COPY staffing_staff (employee_no, name, hall_id, post, employment_type, hire_date, status, star_level, "
+            "phone, created_at, updated_at) FROM STDIN"
+        ) as copy:
+            for i in range(n_clerks):
+                copy.write_row(
+                    (
+                        f"B{i:06d}",
+                        f"Clerk {i}",
+                        hall_ids[i % n_halls],
+                        "clerk",
+                        "formal",
+                        hired,
+                        "active",
+                        rng.randrange(6),
+                        "",
+                        now,
+                        now,
+                    )
+                )
+        cursor.execute(
+            "INSERT INTO staffing_staffposting (staff_id, hall_id, post, started_on, ended_on, created_at) "
+            "SELECT id, hall_id, post, hire_date, NULL, now() FROM staffing_staff"
+        )
+        movers = 0
+        cursor.execute("SELECT id, hall_id FROM staffing_staff WHERE mod(id, 20) = 0")
+        moves = cursor.fetchall()
+        on = month + timedelta(days=rng.randrange(5, 25))
+        for_update = [(sid, hall_ids[(hall_ids.index(hid) + 1) % n_halls]) for sid, hid in moves]
+        if for_update:
+            ids = [m[0] for m in for_update]
+            cursor.execute(
+                "UPDATE staffing_staffposting SET ended_on = %s WHERE staff_id = ANY(%s)",
+                [on - timedelta(days=1), ids],
+            )
+            cursor.execute(
+                "INSERT INTO staffing_staffposting (staff_id, hall_id, post, started_on, created_at) "
+                "SELECT v.id, v.hall, 'clerk', %s, now() FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, hall)",
+                [on, ids, [m[1] for m in for_update]],
+            )
+            cursor.execute(
+                "UPDATE staffing_staff s SET hall_id = v.hall FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, hall) "
+                "WHERE s.id = v.id",
+                [ids, [m[1] for m in for_update]],
+            )
+            movers = len(ids)
+    return admin, manager, branch, movers
+
+
+HAND_WRITTEN_SQL = """
+WITH stays AS (
+    SELECT staff_id, hall_id, post, started_on,
+           LEAST(COALESCE(ended_on, %(last)s), %(last)s) - GREATEST(started_on, %(first)s) + 1 AS days
+    FROM staffing_staffposting WHERE started_on <= %(last)s AND COALESCE(ended_on, %(last)s) >= %(first)s
+), home AS (
+    SELECT DISTINCT ON (staff_id) staff_id, hall_id, post FROM (
+        SELECT staff_id, hall_id, SUM(days) AS days, MAX(started_on) AS last_start,
+               (array_agg(post ORDER BY started_on DESC))[1] AS post
+        FROM stays GROUP BY staff_id, hall_id) x
+    ORDER BY staff_id, days DESC, last_start DESC, hall_id
+), agg AS (
+    SELECT f.staff_id, f.source, f.measure, count(*) AS n, sum(f.value) AS total
+    FROM assessment_scorefact f WHERE f.month = %(first)s GROUP BY 1, 2, 3
+), scored AS (
+    SELECT h.staff_id, h.hall_id, h.post, i.weight, i.max_points, ROUND(CASE
+        WHEN i.aggregate = 'avg' AND a.n IS NULL THEN CASE i.when_missing WHEN 'full' THEN i.max_points ELSE 0 END
+        WHEN i.rule = 'ratio_to_target' THEN i.max_points * LEAST(1, COALESCE(a.total, 0) / i.target)
+        WHEN i.rule = 'linear_band' THEN i.max_points * LEAST(1, GREATEST(0,
+             (ROUND(a.total / a.n, 4) - i.band_low) / (i.band_high - i.band_low)))
+        WHEN i.rule = 'deduction' THEN GREATEST(i.floor, i.max_points - i.deduction_per_unit * COALESCE(a.total, 0))
+        ELSE LEAST(i.max_points, ROUND(a.total / a.n, 4)) END, 2) AS points
+    FROM home h
+    JOIN assessment_assessmentscheme s ON s.post = h.post AND s.status = 'active' AND s.effective_from <= %(first)s
+         AND (s.effective_to IS NULL OR s.effective_to >= %(first)s)
+    JOIN assessment_indicator i ON i.scheme_id = s.id
+    LEFT JOIN agg a ON a.staff_id = h.staff_id AND a.source = i.source AND a.measure = i.measure
+), totals AS (
+    SELECT staff_id, hall_id, post, SUM(ROUND(points * weight / max_points, 2)) AS total
+    FROM scored GROUP BY staff_id, hall_id, post
+)
+SELECT staff_id, total,
+       RANK() OVER (PARTITION BY hall_id, post ORDER BY total DESC),
+       RANK() OVER (PARTITION BY post ORDER BY total DESC)
+FROM totals
+"""
+
+
+def timed(fn):
+    start = time.perf_counter()
+    value = fn()
+    return time.perf_counter() - start, value
+
+
+def bench_job(branch, month) -> dict:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from assessment.models import MonthlyResult
+    from assessment.services import compute_month_results
+    from assessment.services.compute import month_end
+
+    with CaptureQueriesContext(connection) as ctx:
+        job_seconds, run = timed(lambda: compute_month_results(branch=branch, month=month))
+    params = {"first": month, "last": month_end(month)}
+
+    def query():
+        with connection.cursor() as cursor:
+            cursor.execute(HAND_WRITTEN_SQL, params)
+            return cursor.fetchall()
+
+    query()  # same warm cache for both: the job ran first
+    query_seconds, rows = timed(query)
+    job_rows = {
+        staff_id: (total, rh, rb)
+        for staff_id, total, rh, rb in MonthlyResult.objects.filter(run=run).values_list(
+            "staff_id", "total", "rank_in_hall", "rank_in_branch"
+        )
+    }
+    hand = {staff_id: (total, rh, rb) for staff_id, total, rh, rb in rows}
+    if hand != job_rows:
+        raise SystemExit("The job and the hand-written query disagree: not a valid comparison.")
+    return {"run": run, "job": job_seconds, "query": query_seconds, "queries": len(ctx.captured_queries)}
+
+
+def bench_import(admin, month, rows: int, rng: random.Random) -> dict:
+    from django.db import connection
+
+    from assessment.services import import_customer_evaluations
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT s.employee_no, h.code FROM staffing_staffposting p JOIN staffing_staff s ON s.id = p.staff_id "
+            "JOIN halls_hall h ON h.id = p.hall_id WHERE p.ended_on IS NULL AND p.started_on <= %s",
+            [month],
+        )
+        people = cursor.fetchall()
+    lines = ["device_txn_id,employee_no,hall_code,rated_at,rating"]
+    for n in range(rows):
+        employee_no, hall_code = people[n % len(people)]
+        day = month + timedelta(days=rng.randrange(3))
+        rating = ("very_satisfied", "satisfied", "dissatisfied")[rng.randrange(3)]
+        lines.append(
+            f"IMP-{n:08d},{employee_no},{hall_code},{day:%Y-%m-%d} {9 + n % 8:02d}:{n % 60:02d},{rating}"
+        )
+    payload = ("\n".join(lines) + "\n").encode()
+
+    def plain_copy():
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE IF EXISTS bench_copy")
+            cursor.execute(
+                "CREATE TABLE bench_copy (device_txn_id text, employee_no text, hall_code text, rated_at text, rating text)"
+            )
+            with cursor.copy("COPY bench_copy FROM STDIN WITH (FORMAT csv, HEADER true)") as copy:
+                copy.write(payload)
+
+    copy_seconds, _ = timed(plain_copy)
+    import_seconds, result = timed(
+        lambda: import_customer_evaluations(actor=admin, file=io.BytesIO(payload), filename="bench.csv")
+    )
+    again_seconds, again = timed(
+        lambda: import_customer_evaluations(actor=admin, file=io.BytesIO(payload), filename="bench.csv")
+    )
+    return {
+        "copy": copy_seconds,
+        "import": import_seconds,
+        "created": result.created,
+        "again": again_seconds,
+        "again_created": again.created,
+    }
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.assessment_month", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("--clerks", type=int, default=20000)
+    parser.add_argument("--evaluations-per-day", type=float, default=4.0)
+    parser.add_argument("--import-rows", type=int, default=100000)
+    parser.add_argument("--month", default="2026-10", help="YYYY-MM, in the past")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    month = date.fromisoformat(f"{args.month}-01")
+    rng = random.Random(args.seed)
+
+    setup_django()
+    from django.db import connection
+
+    from assessment.demo import load_month_inputs
+
+    t0 = time.perf_counter()
+    admin, _manager, branch, movers = build_branch(args.clerks, month, rng)
+    counts = load_month_inputs(
+        rng=rng, month=month, evaluations_per_day=args.evaluations_per_day, rater=admin
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+        cursor.execute("SELECT count(*) FROM assessment_scorefact")
+        facts = cursor.fetchone()[0]
+    print(
+        f"data: {args.clerks} clerks ({movers} changed hall mid-month), {counts['evaluations']} evaluations, "
+        f"{counts['kpis']} KPI rows ({counts['evaluations'] + counts['kpis']} together), {counts['ratings']} ratings, "
+        f"{counts['discipline']} discipline records, {facts} facts; built in {time.perf_counter() - t0:.1f} s"
+    )
+
+    job = bench_job(branch, month)
+    print(f"(a) monthly job: {job['job']:.2f} s, {job['queries']} queries, {job['run'].staff_count} results")
+    print(f"    hand-written SQL (same totals and ranks, verified): {job['query']:.2f} s")
+    print(f"    ratio job / query: {job['job'] / job['query']:.2f}  (target <= 1.5)")
+
+    imp = bench_import(admin, month, args.import_rows, rng)
+    print(
+        f"(b) import of {args.import_rows} evaluation rows: {imp['import']:.2f} s ({imp['created']} created)"
+    )
+    print(f"    plain COPY of the same file: {imp['copy']:.2f} s")
+    print(f"    ratio import / COPY: {imp['import'] / imp['copy']:.2f}  (target <= 3)")
+    print(f"    re-import of the same file: {imp['again']:.2f} s, {imp['again_created']} created")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,199 @@
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied
+
+from assessment.exceptions import FactInvalid, FactsFrozen, RatingInvalid
+from assessment.models import EvidenceType, FactRevision, Measure, ScoreFact, Source, SupervisorRating
+from assessment.services import (
+    FactInput,
+    compute_month_results,
+    publish_results,
+    rate_staff,
+    record_discipline_incident,
+    record_score_facts,
+)
+from halls.models import AuditEvent
+from staffing.models import DisciplineRecord
+from tests.assessment.factories import OCTOBER, add_facts, fact_input
+
+pytestmark = pytest.mark.django_db
+
+
+def revision(month=OCTOBER):
+    row = FactRevision.objects.filter(month=month).first()
+    return row.revision if row else 0
+
+
+def test_recording_the_same_facts_twice_changes_nothing(clerk_staff):
+    facts = [
+        fact_input(clerk_staff, Measure.SALES, 100, evidence_id=1),
+        fact_input(clerk_staff, Measure.TRANSACTIONS, 5, evidence_id=1),
+    ]
+    first = record_score_facts(facts=facts)
+    rev = revision()
+    again = record_score_facts(facts=facts)
+    assert (first.created, first.updated, first.unchanged) == (2, 0, 0)
+    assert (again.created, again.updated, again.unchanged, again.months) == (0, 0, 2, ())
+    assert revision() == rev == 1
+    assert ScoreFact.objects.count() == 2
+
+
+def test_a_changed_fact_is_updated_and_bumps_the_months_revision(clerk_staff):
+    add_facts(fact_input(clerk_staff, Measure.SALES, 100, evidence_id=7))
+    result = add_facts(fact_input(clerk_staff, Measure.SALES, 150, evidence_id=7))
+    assert (result.created, result.updated) == (0, 1)
+    fact = ScoreFact.objects.get()
+    assert (fact.value, fact.revision, fact.month, fact.hall_id) == (
+        Decimal("150.00"),
+        2,
+        OCTOBER,
+        clerk_staff.hall_id,
+    )
+    assert revision() == 2
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"source": Source.KPI, "measure": Measure.EVALUATION_SCORE}, "does not belong"),
+        ({"evidence_type": "rumour"}, "unknown kind of evidence"),
+        ({"value": Decimal("-1")}, "negative"),
+    ],
+)
+def test_invalid_facts_are_refused_and_nothing_is_written(clerk_staff, change, message):
+    good = fact_input(clerk_staff, Measure.SALES, 1)
+    bad = FactInput(**{**good.__dict__, "evidence_id": good.evidence_id + 1, **change})
+    with pytest.raises(FactInvalid, match=message):
+        record_score_facts(facts=[good, bad])
+    assert not ScoreFact.objects.exists() and revision() == 0
+
+
+def test_a_fact_behind_published_numbers_cannot_change(branch, clerk_staff, branch_manager):
+    add_facts(fact_input(clerk_staff, Measure.SALES, 100, evidence_id=9))
+    publish_results(run=compute_month_results(branch=branch, month=OCTOBER), actor=branch_manager)
+    with pytest.raises(FactsFrozen):
+        add_facts(fact_input(clerk_staff, Measure.SALES, 999, evidence_id=9))
+    # New evidence may still arrive; it does not touch the published numbers.
+    assert add_facts(fact_input(clerk_staff, Measure.SALES, 5, evidence_id=10)).created == 1
+
+
+def test_a_hall_manager_rates_a_clerk_and_a_correction_replaces_the_fact(clerk_staff, hall_manager):
+    rating = rate_staff(
+        actor=hall_manager,
+        staff=clerk_staff,
+        month=OCTOBER,
+        attitude=20,
+        skill=22,
+        teamwork=18,
+        appearance=25,
+    )
+    assert rating.points == 85
+    rate_staff(
+        actor=hall_manager,
+        staff=clerk_staff,
+        month=OCTOBER,
+        attitude=10,
+        skill=22,
+        teamwork=18,
+        appearance=25,
+    )
+    fact = ScoreFact.objects.get(source=Source.SUPERVISOR)
+    assert (fact.value, fact.evidence_type, fact.evidence_id) == (
+        Decimal("75.00"),
+        EvidenceType.SUPERVISOR_RATING,
+        rating.pk,
+    )
+    assert SupervisorRating.objects.count() == 1
+    assert (
+        AuditEvent.objects.filter(action="assessment.supervisor_rating.saved", hall=clerk_staff.hall).count()
+        == 2
+    )
+
+
+def test_ratings_are_refused_for_other_halls_future_months_bad_marks_and_published_months(
+    branch, clerk_staff, hall_manager, other_hall_manager, branch_manager
+):
+    from staffing.models import Staff
+
+    with pytest.raises(Staff.DoesNotExist):
+        rate_staff(
+            actor=other_hall_manager,
+            staff=clerk_staff,
+            month=OCTOBER,
+            attitude=1,
+            skill=1,
+            teamwork=1,
+            appearance=1,
+        )
+    with pytest.raises(PermissionDenied):
+        rate_staff(
+            actor=branch_manager,
+            staff=clerk_staff,
+            month=OCTOBER,
+            attitude=1,
+            skill=1,
+            teamwork=1,
+            appearance=1,
+        )
+    with pytest.raises(RatingInvalid, match="future"):
+        rate_staff(
+            actor=hall_manager,
+            staff=clerk_staff,
+            month=datetime.date(2099, 1, 1),
+            attitude=1,
+            skill=1,
+            teamwork=1,
+            appearance=1,
+        )
+    with pytest.raises(RatingInvalid, match="0 to 25"):
+        rate_staff(
+            actor=hall_manager,
+            staff=clerk_staff,
+            month=OCTOBER,
+            attitude=26,
+            skill=1,
+            teamwork=1,
+            appearance=1,
+        )
+    publish_results(run=compute_month_results(branch=branch, month=OCTOBER), actor=branch_manager)
+    with pytest.raises(RatingInvalid, match="published"):
+        rate_staff(
+            actor=hall_manager,
+            staff=clerk_staff,
+            month=OCTOBER,
+            attitude=1,
+            skill=1,
+            teamwork=1,
+            appearance=1,
+        )
+
+
+def test_a_discipline_incident_is_recorded_in_staffing_with_its_fact(clerk_staff, hall_manager):
+    record = record_discipline_incident(
+        actor=hall_manager, staff=clerk_staff, occurred_on=datetime.date(2026, 10, 9), kind="left_post"
+    )
+    assert (record.deduction, record.hall_id) == (Decimal("2"), clerk_staff.hall_id)
+    fact = ScoreFact.objects.get()
+    assert (fact.source, fact.measure, fact.value, fact.evidence_id) == (
+        "discipline",
+        "discipline_points",
+        Decimal("2.00"),
+        record.pk,
+    )
+    assert DisciplineRecord.objects.visible_to(clerk_staff.user).get() == record
+    assert AuditEvent.objects.filter(action="staffing.discipline.recorded").exists()
+
+
+def test_facts_are_visible_to_their_clerk_their_hall_manager_and_their_branch(cast, clerk_staff):
+    from tests.assessment.factories import clerk_in
+
+    colleague = clerk_in(cast.hall)
+    add_facts(fact_input(clerk_staff, Measure.SALES, 1), fact_input(colleague, Measure.SALES, 2))
+    assert list(ScoreFact.objects.visible_to(cast.clerk).values_list("staff_id", flat=True)) == [
+        clerk_staff.pk
+    ]
+    assert ScoreFact.objects.visible_to(cast.hall_manager).count() == 2
+    assert ScoreFact.objects.visible_to(cast.branch_manager).count() == 2
+    assert ScoreFact.objects.visible_to(cast.other_hall_manager).count() == 0

@@ -1,0 +1,141 @@
+import datetime
+from decimal import Decimal
+
+import pytest
+
+from assessment.exceptions import SchemeFrozen, SchemeInvalid
+from assessment.models import AssessmentScheme, Indicator
+from assessment.services import (
+    IndicatorSpec,
+    activate_scheme,
+    compute_month_results,
+    create_scheme_version,
+    publish_results,
+    update_scheme,
+)
+from staffing.models import Staff
+from tests.assessment.factories import OCTOBER
+
+pytestmark = pytest.mark.django_db
+NOVEMBER = datetime.date(2026, 11, 1)
+
+
+def spec(code="sales", weight=100, **kw):
+    base = {
+        "code": code,
+        "name": code,
+        "source": "kpi",
+        "measure": "sales",
+        "aggregate": "sum",
+        "weight": Decimal(weight),
+        "max_points": Decimal(100),
+        "rule": "ratio_to_target",
+        "target": Decimal(1000),
+    }
+    return IndicatorSpec(**{**base, **kw})
+
+
+def test_every_post_has_a_seeded_scheme_whose_weights_sum_to_100(db):
+    schemes = AssessmentScheme.objects.effective_on(OCTOBER)
+    assert sorted(s.post for s in schemes) == sorted(Staff.Post.values)
+    for scheme in schemes:
+        assert sum(i.weight for i in scheme.indicators.all()) == Decimal(100)
+
+
+@pytest.mark.parametrize(
+    ("indicators", "message"),
+    [
+        ([spec(weight=60)], "add up to 60"),
+        ([spec(weight=50), spec(weight=50)], "unique"),
+        ([spec(measure="evaluation_score")], "does not belong"),
+        ([spec(rule="linear_band", band_low=Decimal(5), band_high=Decimal(5))], "band"),
+        ([spec(rule="deduction", deduction_per_unit=Decimal(1), floor=Decimal(200))], "deduction"),
+        ([], "at least one"),
+    ],
+)
+def test_invalid_schemes_are_refused(branch_manager, indicators, message):
+    with pytest.raises(SchemeInvalid, match=message):
+        create_scheme_version(
+            actor=branch_manager, post="clerk", name="x", effective_from=NOVEMBER, indicators=indicators
+        )
+
+
+def test_a_new_version_supersedes_the_one_in_force(branch_manager):
+    scheme = create_scheme_version(
+        actor=branch_manager, post="guide", name="Guides 2", effective_from=NOVEMBER, indicators=[spec()]
+    )
+    assert (scheme.version, scheme.status) == (2, "draft")
+    activate_scheme(actor=branch_manager, scheme=scheme)
+    old = AssessmentScheme.objects.get(post="guide", version=1)
+    assert old.effective_to == datetime.date(2026, 10, 31)
+    assert AssessmentScheme.objects.effective_on(OCTOBER).get(post="guide") == old
+    assert AssessmentScheme.objects.effective_on(NOVEMBER).get(post="guide") == scheme
+
+
+def test_a_scheme_used_by_a_published_month_cannot_be_edited_only_superseded(
+    branch, clerk_staff, branch_manager
+):
+    publish_results(run=compute_month_results(branch=branch, month=OCTOBER), actor=branch_manager)
+    clerk_scheme = AssessmentScheme.objects.get(post="clerk", version=1)
+    with pytest.raises(SchemeFrozen):
+        update_scheme(actor=branch_manager, scheme=clerk_scheme, indicators=[spec()])
+    draft = create_scheme_version(
+        actor=branch_manager, post="clerk", name="c2", effective_from=OCTOBER, indicators=[spec()]
+    )
+    with pytest.raises(SchemeFrozen, match="already published"):
+        activate_scheme(actor=branch_manager, scheme=draft)  # from October, which is published
+    with pytest.raises(SchemeInvalid, match="already starts"):
+        activate_scheme(actor=branch_manager, scheme=draft, effective_from=datetime.date(2019, 1, 1))
+    activate_scheme(actor=branch_manager, scheme=draft, effective_from=NOVEMBER)
+    assert Indicator.objects.filter(scheme=clerk_scheme).count() == 7
+
+
+def test_a_draft_scheme_is_edited_in_place(branch_manager):
+    scheme = create_scheme_version(
+        actor=branch_manager, post="clerk", name="c2", effective_from=NOVEMBER, indicators=[spec()]
+    )
+    update_scheme(
+        actor=branch_manager,
+        scheme=scheme,
+        indicators=[spec(weight=40), spec(code="tx", measure="transactions", weight=60)],
+    )
+    assert sorted(scheme.indicators.values_list("code", "weight")) == [
+        ("sales", Decimal("40.00")),
+        ("tx", Decimal("60.00")),
+    ]
+
+
+def test_clerks_cannot_manage_schemes(clerk):
+    from django.core.exceptions import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        create_scheme_version(
+            actor=clerk, post="clerk", name="x", effective_from=NOVEMBER, indicators=[spec()]
+        )
+
+
+def test_messages_are_translated_to_chinese(branch_manager):
+    from django.utils import translation
+
+    with translation.override("zh-hans"), pytest.raises(SchemeInvalid) as caught:
+        create_scheme_version(
+            actor=branch_manager,
+            post="clerk",
+            name="x",
+            effective_from=NOVEMBER,
+            indicators=[spec(weight=60)],
+        )
+    assert caught.value.message == "权重合计为 60，必须等于 100。"
+
+
+def test_the_assessment_admin_lists_every_model_read_only(client, admin_user):
+    from django.apps import apps
+    from django.contrib import admin
+    from django.urls import reverse
+
+    client.force_login(admin_user)
+    for model in apps.get_app_config("assessment").get_models():
+        assert model in admin.site._registry, model
+        opts = model._meta
+        assert client.get(reverse(f"admin:assessment_{opts.model_name}_changelist")).status_code == 200
+        assert client.get(reverse(f"admin:assessment_{opts.model_name}_add")).status_code == 403
