@@ -375,14 +375,19 @@ def coverage_heatmap(*, roster: Roster) -> CoverageHeatmap:
 
 @dataclass
 class ScheduleDay:
+    """One day of a person's schedule; `published` tells a day off (a published roster of their
+    hall covers the day) from a day not rostered yet."""
+
     day: date
     assignments: list[Assignment]
     leave: list[Leave]
+    published: bool
 
 
 def staff_schedule(*, staff: Staff, start: date, end: date) -> list[ScheduleDay]:
     """One person's days from `start` to `end`: their assignments in published rosters (any hall,
-    so loans show) and approved leave. Drafts never show. Two queries."""
+    so loans show), approved leave, and whether a published roster of their hall covers the day.
+    Drafts never show. Three queries."""
     assignments = defaultdict(list)
     for a in (
         Assignment.objects.filter(
@@ -397,11 +402,20 @@ def staff_schedule(*, staff: Staff, start: date, end: date) -> list[ScheduleDay]
             "start_date"
         )
     )
+    periods = list(
+        Roster.objects.filter(
+            hall_id=staff.hall_id,
+            status=Roster.Status.PUBLISHED,
+            period_start__lte=end,
+            period_end__gte=start,
+        ).values_list("period_start", "period_end")
+    )
     return [
         ScheduleDay(
             day=d,
             assignments=assignments.get(d, []),
             leave=[item for item in leave if item.start_date <= d <= item.end_date],
+            published=bool(assignments.get(d)) or any(first <= d <= last for first, last in periods),
         )
         for d in date_range(start, end)
     ]

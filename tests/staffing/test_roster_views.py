@@ -192,7 +192,7 @@ def test_hall_manager_sets_a_shift_in_a_cell_and_gets_the_cell_hours_and_checks_
     editor = client.get(cell_url(roster, clerk, TUESDAY), **HX)
     assert editor.status_code == 200
     assert '<select name="shift"' in text(editor)
-    assert [o for o in re.findall(r"<option[^>]*>([^<]*)</option>", text(editor))][0] == "Off"
+    assert re.findall(r"<option[^>]*>([^<]*)</option>", text(editor))[0] == "Off"
 
     response = client.post(cell_url(roster, clerk, TUESDAY), {"shift": shifts["D"].pk}, **HX)
 
@@ -526,8 +526,11 @@ def test_a_clerk_sees_only_own_published_shifts_in_my_schedule(schedules, client
     shown = [(d.day, a.shift_type.code) for d in days for a in d.assignments]
     assert shown == [(MONDAY, "M")]  # not the duty manager's shift, not the draft's
     assert [d.day for d in days if d.leave] == [date(2026, 3, 4)]
+    # Days the published roster covers are off days; the rest are not rostered yet.
+    assert [d.day for d in days if d.published] == [date(2026, 3, d) for d in range(2, 9)]
     html = text(response)
     assert "<h1>My schedule</h1>" in html and "Morning 09:00–13:00" in html and "Annual leave" in html
+    assert html.count("Not published yet") == 28 - 7
 
 
 def test_a_clerk_cannot_open_a_colleagues_schedule(schedules, client, clerk):
@@ -574,12 +577,11 @@ def test_export_is_a_printable_workbook_with_coloured_shifts_and_escaped_names(s
     assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     assert (
         response["Content-Disposition"]
-        == 'attachment; filename="roster-H001-20260302-v%d.xlsx"' % roster.version
+        == f'attachment; filename="roster-H001-20260302-v{roster.version}.xlsx"'
     )
     sheet = load_workbook(BytesIO(response.content)).active
     assert (
-        sheet["A1"].value
-        == "人民路营业厅 roster 03/02/2026 – 03/08/2026, version %d (Draft)" % roster.version
+        sheet["A1"].value == f"人民路营业厅 roster 03/02/2026 – 03/08/2026, version {roster.version} (Draft)"
     )
     assert [sheet.cell(row=3, column=c).value for c in range(1, 5)] == [
         "Employee number",
@@ -683,11 +685,11 @@ def test_traffic_import_reports_every_bad_row_and_saves_nothing(setup, client, h
     hall = setup["hall"]
     client.force_login(hall_manager)
     content = (
-        "hour,tickets_issued,transactions,avg_handling_seconds\n"
-        "2026-03-02 09:00,40,38,420\n"
-        "2026-03-02 09:30,1,1,1\n"
-        "2026-03-02 10:00,-1,5,420\n"
-    ).encode()
+        b"hour,tickets_issued,transactions,avg_handling_seconds\n"
+        b"2026-03-02 09:00,40,38,420\n"
+        b"2026-03-02 09:30,1,1,1\n"
+        b"2026-03-02 10:00,-1,5,420\n"
+    )
     upload = BytesIO(content)
     upload.name = "traffic.csv"
 
