@@ -8,6 +8,7 @@ Run with `-p no:xdist`; needs Debian's Chromium (`make browser`).
 from datetime import date, time, timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from staffing.models import Assignment, Leave, Staff
 from tests.staffing.factories import RosterFactory, ShiftTypeFactory, StaffFactory, make_assignment, qualify
@@ -111,10 +112,8 @@ def test_hall_manager_edits_a_draft_roster_on_a_phone(live_server, page, hall, h
     cell.locator("select").select_option(label="M · 早班 09:00–13:00")
     cell.locator(".shift-pill").wait_for()
     assert cell.locator(".shift-pill").inner_text() == "M"
-    assert (
-        cell.locator(".shift-pill").evaluate("e => getComputedStyle(e).backgroundColor")
-        == "rgb(246, 178, 107)"
-    )
+    # roster.js paints swapped-in content once htmx has settled it.
+    expect(cell.locator(".shift-pill")).to_have_css("background-color", "rgb(246, 178, 107)")
     assert page.locator(f"#hours-{first.pk}").inner_text() == "4"
     assert Assignment.objects.get(roster=roster, staff=first, date=date(2026, 3, 3)).shift_type == shifts["M"]
 
