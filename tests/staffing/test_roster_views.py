@@ -156,27 +156,31 @@ def test_grid_page_runs_the_same_queries_at_n_and_3n_staff(setup, client, hall_m
     assert len(at_n.captured_queries) <= 20
 
 
-def test_roster_list_and_leave_list_run_the_same_queries_at_n_and_3n_rows(setup, client, hall_manager):
+def test_roster_list_and_leave_list_run_the_same_queries_at_n_and_3n_rows(
+    setup, client, hall_manager, time_machine
+):
+    time_machine.move_to("2026-04-01 08:00+08:00", tick=False)
     hall = setup["hall"]
     client.force_login(hall_manager)
 
     def add(count):
-        for i in range(count):
+        for _ in range(count):
             RosterFactory(hall=hall, period_start=date(2026, 4, 6), period_end=date(2026, 4, 12))
             person = StaffFactory(hall=hall)
             Leave.objects.create(
                 staff=person, kind="sick", start_date=date(2026, 4, 1), end_date=date(2026, 4, 2)
             )
-            del i
 
-    counts = []
-    for count in (3, 6):
+    counts, rows = [], []
+    for count in (3, 6):  # 3, then 3 × 3 rows
         add(count)
         with CaptureQueriesContext(connection) as versions:
-            client.get(reverse("roster_list", args=[hall.pk]))
+            version_page = client.get(reverse("roster_list", args=[hall.pk]))
         with CaptureQueriesContext(connection) as leave:
-            client.get(reverse("roster_leave", args=[hall.pk]))
+            leave_page = client.get(reverse("roster_leave", args=[hall.pk]))
         counts.append((len(versions.captured_queries), len(leave.captured_queries)))
+        rows.append((len(version_page.context["page_obj"]), len(leave_page.context["page_obj"])))
+    assert rows == [(1 + 3, 3), (1 + 9, 9)]
     assert counts[0] == counts[1]
 
 
