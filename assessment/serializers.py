@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from assessment.models import IndicatorScore, MonthlyResult, ResultRun, ScoreFact, StarLevelChange
@@ -5,6 +6,7 @@ from halls.models import Region
 from staffing.models import DisciplineRecord
 
 
+@extend_schema_field({"type": "string", "pattern": r"^\d{4}-\d{2}$", "example": "2026-10"})
 class MonthField(serializers.Field):
     """A month as 'YYYY-MM'."""
 

@@ -88,6 +88,11 @@ def assignment_pk(cast, hall):
     return {"pk": AssignmentFactory(roster=roster, staff=staff, shift_type=ShiftTypeFactory(hall=hall)).pk}
 
 
+def draft_roster_cell(cast, hall):
+    roster = RosterFactory(hall=hall, requirement={})
+    return {"pk": roster.pk, "staff_pk": StaffFactory(hall=hall).pk, "day": roster.period_start}
+
+
 def compare_with_previous_version(cast, hall):
     roster = Roster.objects.filter(hall=hall).order_by("-pk").first()
     older = RosterFactory(
@@ -104,6 +109,13 @@ NO_TOKEN = 401  # the API asks for a token
 
 PAGE_LIST = every(200, anonymous=LOGIN, hr_client=LOGIN)
 HALL_SEEN = every((200, 404), anonymous=(LOGIN, LOGIN), other_hall_manager=(404, 404), admin_user=(200, 200))
+# Rostering pages of a hall that only its managers and branch management may use.
+ROSTER_MANAGE = {
+    **HALL_SEEN,
+    "inspector": (403, 404),
+    "clerk": (403, 404),
+    "hr_client": (LOGIN, LOGIN),
+}
 
 
 OCTOBER = datetime.date(2026, 10, 1)
@@ -249,6 +261,31 @@ ACCESS: dict[str, Access] = {
             "hr_client": (LOGIN, LOGIN),
         },
         kwargs=new_staff_pk,
+    ),
+    # --- rostering pages: clerks see their hall's published rosters; managers edit their own hall ---
+    "roster_halls": Access(PAGE_LIST),
+    "roster_my_schedule": Access(PAGE_LIST),
+    "roster_list": Access({**HALL_SEEN, "hr_client": (LOGIN, LOGIN)}, kwargs=hall_pk),
+    "roster_generate": Access(ROSTER_MANAGE, kwargs=hall_pk),
+    "roster_leave": Access(ROSTER_MANAGE, kwargs=hall_pk),
+    "roster_traffic_import": Access(ROSTER_MANAGE, kwargs=hall_pk),
+    "roster_requests": Access(
+        {**ROSTER_MANAGE, "branch_manager": (403, 404), "clerk": (200, 404)}, kwargs=hall_pk
+    ),
+    "roster_detail": Access({**HALL_SEEN, "hr_client": (LOGIN, LOGIN)}, kwargs=published_roster_pk),
+    "roster_progress": Access({**HALL_SEEN, "hr_client": (LOGIN, LOGIN)}, kwargs=published_roster_pk),
+    "roster_export": Access({**HALL_SEEN, "hr_client": (LOGIN, LOGIN)}, kwargs=published_roster_pk),
+    "roster_compare": Access(
+        # A clerk sees only published versions, so the superseded one compared with is unknown.
+        {**HALL_SEEN, "hr_client": (LOGIN, LOGIN), "clerk": (404, 404)},
+        kwargs=published_roster_pk,
+        query=compare_with_previous_version,
+    ),
+    # Drafts: a clerk does not see them at all (404); the inspector sees but may not change them.
+    "roster_cell": Access({**ROSTER_MANAGE, "clerk": (404, 404)}, kwargs=draft_roster_cell),
+    "roster_publish": Access({**ROSTER_MANAGE, "clerk": (404, 404)}, kwargs=draft_roster_pk),
+    "roster_staff_schedule": Access(
+        {**HALL_SEEN, "clerk": (404, 404), "hr_client": (LOGIN, LOGIN)}, kwargs=new_staff_pk
     ),
     # --- REST API ---
     "api-hall-list": Access(every(200, anonymous=NO_TOKEN)),
