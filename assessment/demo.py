@@ -16,6 +16,7 @@ from django.utils import timezone
 from assessment.models import EvidenceType, Measure, ResultRun, Source
 from assessment.services import StagedFacts, compute_month_results, publish_results, record_score_facts
 from assessment.services.compute import month_end
+from halls.demo import DemoContext, Scale, register
 from halls.models import Membership, Region, Role
 
 RATINGS = ("very_satisfied", "satisfied", "dissatisfied")
@@ -177,3 +178,11 @@ def seed_assessment(*, rng: random.Random, scale, month: date) -> dict:
             publish_results(run=run, actor=actor)
             published += 1
     return {**counts, "published_runs": published}
+
+
+@register
+def seed_assessment_month(rng: random.Random, scale: Scale, context: DemoContext) -> None:
+    """The registered seeding step: the month before the reference day, computed and published
+    (October 2026 for the fixed reference date)."""
+    month = (context.today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    context.extra["assessment"] = seed_assessment(rng=rng, scale=scale, month=month)

@@ -194,3 +194,14 @@ def test_steps_are_discovered_from_each_apps_demo_module_in_app_order(db):
     ]
     discover_steps()
     assert len(SEED_STEPS) == len(names)
+
+
+def test_the_small_demo_has_a_published_assessment_month_for_its_branch(db):
+    from assessment.models import MonthlyResult, ResultRun
+
+    seed("--scale", "small", "--seed", "1")
+    run = ResultRun.objects.get(branch__code="BR01", status=ResultRun.Status.PUBLISHED)
+    assert run.month.isoformat() == "2026-10-01"
+    results = MonthlyResult.objects.filter(run=run)
+    assert results.count() == run.staff_count > 100
+    assert results.filter(rank_in_branch=1).exists()
