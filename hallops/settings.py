@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "staffing",
     "assessment",
     "complaints",
+    "training",
 ]
 
 MIDDLEWARE = [
@@ -192,6 +193,11 @@ CELERY_BEAT_SCHEDULE["complaints-check-deadlines"] = {
     "task": "complaints.tasks.check_complaint_deadlines",
     "schedule": 5 * 60,
     "options": {"expires": 4 * 60},
+}
+CELERY_BEAT_SCHEDULE["training-remind-qualification-expiry"] = {
+    "task": "training.tasks.remind_qualification_expiry",
+    "schedule": crontab(hour=7, minute=0),
+    "options": {"expires": 6 * 60 * 60},
 }
 
 # --- Mail ---------------------------------------------------------------------

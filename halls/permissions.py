@@ -45,6 +45,11 @@ ACTION_ROLES: dict[str, set[str]] = {
     "complaint.view_unmasked": {BRANCH, HALL},
     "complaint.export": {BRANCH, INSPECTOR, HALL},
     "complaint.manage_calendar": {BRANCH},
+    "training.view": EVERYONE,
+    "training.manage": {BRANCH, HALL},
+    "training.manage_programs": {BRANCH},
+    "training.record": {BRANCH, HALL},
+    "training.plan": {BRANCH, HALL},
 }
 
 
