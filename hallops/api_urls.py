@@ -6,6 +6,13 @@ from complaints.api import ComplaintViewSet
 from halls.api import HallViewSet
 from staffing.api import StaffViewSet
 from staffing.roster_api import AssignmentViewSet, RosterViewSet, ShiftTypeViewSet
+from training.api import (
+    AttendanceViewSet,
+    ExamResultViewSet,
+    QualificationViewSet,
+    TrainingProgramViewSet,
+    TrainingSessionViewSet,
+)
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -15,5 +22,10 @@ router.register("shift-types", ShiftTypeViewSet, basename="api-shift-type")
 router.register("rosters", RosterViewSet, basename="api-roster")
 router.register("assignments", AssignmentViewSet, basename="api-assignment")
 router.register("complaints", ComplaintViewSet, basename="api-complaint")
+router.register("training/programmes", TrainingProgramViewSet, basename="api-training-program")
+router.register("training/sessions", TrainingSessionViewSet, basename="api-training-session")
+router.register("training/attendance", AttendanceViewSet, basename="api-training-attendance")
+router.register("training/exam-results", ExamResultViewSet, basename="api-training-exam-result")
+router.register("qualifications", QualificationViewSet, basename="api-qualification")
 
 urlpatterns = router.urls

@@ -16,4 +16,5 @@ def navigation(request):
         "nav_is_admin": scope.sees_everything,
         "nav_can_view_halls": has_permission(user, "hall.view"),
         "nav_can_view_staff": has_permission(user, "staff.view"),
+        "nav_can_view_training": has_permission(user, "training.view"),
     }

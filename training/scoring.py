@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from training.dates import month_end, month_start
 from training.models import Attendance, AttendanceStatus, ExamResult
+from training.services import plain_number
 
 SOURCE = "training"
 ATTENDANCE_INDICATOR = "training_attendance"
@@ -57,7 +58,7 @@ def score_facts_for_training(*, month: date) -> list[dict]:
                     "kind": session.get_kind_display(),
                     "topic": session.topic,
                     "status": AttendanceStatus(row.status).label,
-                    "hours": row.hours.normalize() if row.hours else 0,
+                    "hours": plain_number(row.hours),
                 },
             }
         )
@@ -87,9 +88,9 @@ def score_facts_for_training(*, month: date) -> list[dict]:
                     "date": exam.taken_on.isoformat(),
                     "kind": exam.get_kind_display(),
                     "subject": subject,
-                    "score": exam.score.normalize(),
-                    "max": exam.max_score.normalize(),
-                    "pass": exam.pass_mark.normalize(),
+                    "score": plain_number(exam.score),
+                    "max": plain_number(exam.max_score),
+                    "pass": plain_number(exam.pass_mark),
                 },
             }
         )

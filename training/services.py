@@ -43,6 +43,11 @@ from training.selectors import program_progress
 ZERO = Decimal("0")
 
 
+def plain_number(value: Decimal) -> str:
+    """A decimal without trailing zeros or exponent: 100.0 → "100", 92.50 → "92.5"."""
+    return f"{value.normalize():f}"
+
+
 def _check_hall(actor, hall: Hall, action: str) -> None:
     if not Hall.objects.visible_to(actor).filter(pk=hall.pk).exists() or not has_permission(
         actor, action, hall=hall
@@ -148,7 +153,7 @@ def create_session(
             raise ExamSettingsInvalid(_("The maximum score must be above zero."), field="exam_max_score")
         if exam_pass_mark is None or not 0 < exam_pass_mark <= exam_max_score:
             raise ExamSettingsInvalid(
-                _("Enter a pass mark above 0 and at most %(max)s.") % {"max": exam_max_score},
+                _("Enter a pass mark above 0 and at most %(max)s.") % {"max": plain_number(exam_max_score)},
                 field="exam_pass_mark",
             )
     else:
@@ -242,7 +247,7 @@ def _row_errors(
                 wrong["score"] = _("This session has no exam.")
             elif not ZERO <= score <= session.exam_max_score:
                 wrong["score"] = _("Enter a score between 0 and %(max)s.") % {
-                    "max": session.exam_max_score.normalize()
+                    "max": plain_number(session.exam_max_score)
                 }
             elif score.as_tuple().exponent < -1:
                 wrong["score"] = _("Use at most one decimal place.")
@@ -265,7 +270,9 @@ def record_hall_attendance(
     qualification to everyone who has completed it and holds none for that span yet.
     Safe to repeat: rows are keyed by (session, person). Audited as training.attendance.recorded."""
     _check_hall(actor, hall, "training.record")
-    session = TrainingSession.objects.select_for_update().select_related("program").get(pk=session.pk)
+    session = (
+        TrainingSession.objects.select_for_update(of=("self",)).select_related("program").get(pk=session.pk)
+    )
     session_hall_ids = set(session.halls.values_list("pk", flat=True))
     if hall.pk not in session_hall_ids:
         raise TrainingHallNotAllowed(_("This session is not held in %(hall)s.") % {"hall": hall.name})

@@ -10,381 +10,925 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('halls', '0002_idempotency_key'),
-        ('staffing', '0002_rostering'),
+        ("halls", "0002_idempotency_key"),
+        ("staffing", "0002_rostering"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='TrainingSession',
+            name="TrainingSession",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('classroom', 'Classroom'), ('online', 'Online'), ('pre_shift', 'Pre-shift meeting'), ('post_shift', 'Post-shift meeting'), ('morning_meeting', 'Morning meeting'), ('drill', 'On-the-job drill'), ('simulation', 'Scenario simulation'), ('daily_question', 'Daily question')], max_length=20, verbose_name='kind')),
-                ('topic', models.CharField(max_length=200, verbose_name='topic')),
-                ('date', models.DateField(verbose_name='date')),
-                ('starts_at', models.TimeField(verbose_name='starts at')),
-                ('duration_minutes', models.PositiveSmallIntegerField(verbose_name='duration (minutes)')),
-                ('trainer', models.CharField(max_length=60, verbose_name='trainer')),
-                ('exam_kind', models.CharField(blank=True, choices=[('written', 'Written'), ('oral', 'Oral'), ('interactive', 'Interactive')], max_length=12, verbose_name='exam')),
-                ('exam_max_score', models.DecimalField(blank=True, decimal_places=1, max_digits=5, null=True, verbose_name='maximum score')),
-                ('exam_pass_mark', models.DecimalField(blank=True, decimal_places=1, max_digits=5, null=True, verbose_name='pass mark')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("classroom", "Classroom"),
+                            ("online", "Online"),
+                            ("pre_shift", "Pre-shift meeting"),
+                            ("post_shift", "Post-shift meeting"),
+                            ("morning_meeting", "Morning meeting"),
+                            ("drill", "On-the-job drill"),
+                            ("simulation", "Scenario simulation"),
+                            ("daily_question", "Daily question"),
+                        ],
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("topic", models.CharField(max_length=200, verbose_name="topic")),
+                ("date", models.DateField(verbose_name="date")),
+                ("starts_at", models.TimeField(verbose_name="starts at")),
+                ("duration_minutes", models.PositiveSmallIntegerField(verbose_name="duration (minutes)")),
+                ("trainer", models.CharField(max_length=60, verbose_name="trainer")),
+                (
+                    "exam_kind",
+                    models.CharField(
+                        blank=True,
+                        choices=[("written", "Written"), ("oral", "Oral"), ("interactive", "Interactive")],
+                        max_length=12,
+                        verbose_name="exam",
+                    ),
+                ),
+                (
+                    "exam_max_score",
+                    models.DecimalField(
+                        blank=True, decimal_places=1, max_digits=5, null=True, verbose_name="maximum score"
+                    ),
+                ),
+                (
+                    "exam_pass_mark",
+                    models.DecimalField(
+                        blank=True, decimal_places=1, max_digits=5, null=True, verbose_name="pass mark"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name': 'training session',
-                'verbose_name_plural': 'training sessions',
-                'ordering': ['date', 'starts_at', 'id'],
+                "verbose_name": "training session",
+                "verbose_name_plural": "training sessions",
+                "ordering": ["date", "starts_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Attendance',
+            name="Attendance",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('present', 'Present'), ('absent', 'Absent'), ('excused', 'Excused')], max_length=10, verbose_name='attendance')),
-                ('hours', models.DecimalField(decimal_places=2, max_digits=5, verbose_name='hours credited')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('hall', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='halls.hall', verbose_name='hall')),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('staff', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='training_attendances', to='staffing.staff', verbose_name='staff member')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("present", "Present"), ("absent", "Absent"), ("excused", "Excused")],
+                        max_length=10,
+                        verbose_name="attendance",
+                    ),
+                ),
+                ("hours", models.DecimalField(decimal_places=2, max_digits=5, verbose_name="hours credited")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "hall",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="halls.hall",
+                        verbose_name="hall",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "staff",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="training_attendances",
+                        to="staffing.staff",
+                        verbose_name="staff member",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'attendance',
-                'verbose_name_plural': 'attendance',
-                'ordering': ['session', 'staff'],
+                "verbose_name": "attendance",
+                "verbose_name_plural": "attendance",
+                "ordering": ["session", "staff"],
             },
         ),
         migrations.CreateModel(
-            name='ImprovementPlan',
+            name="ImprovementPlan",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('month', models.DateField(verbose_name='assessment month')),
-                ('goal', models.TextField(verbose_name='goal')),
-                ('status', models.CharField(choices=[('open', 'Open'), ('closed', 'Closed')], default='open', max_length=10, verbose_name='status')),
-                ('verdict', models.CharField(blank=True, choices=[('improved', 'Improved'), ('not_improved', 'Not improved'), ('ended', 'Ended')], max_length=15, verbose_name='verdict')),
-                ('verdict_note', models.TextField(blank=True, verbose_name='verdict note')),
-                ('verdict_on', models.DateField(blank=True, null=True, verbose_name='verdict given on')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('hall', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='halls.hall', verbose_name='hall')),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='staffing.staff', verbose_name='owner')),
-                ('staff', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='improvement_plans', to='staffing.staff', verbose_name='staff member')),
-                ('verdict_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("month", models.DateField(verbose_name="assessment month")),
+                ("goal", models.TextField(verbose_name="goal")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "Open"), ("closed", "Closed")],
+                        default="open",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "verdict",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("improved", "Improved"),
+                            ("not_improved", "Not improved"),
+                            ("ended", "Ended"),
+                        ],
+                        max_length=15,
+                        verbose_name="verdict",
+                    ),
+                ),
+                ("verdict_note", models.TextField(blank=True, verbose_name="verdict note")),
+                ("verdict_on", models.DateField(blank=True, null=True, verbose_name="verdict given on")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "hall",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="halls.hall",
+                        verbose_name="hall",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="staffing.staff",
+                        verbose_name="owner",
+                    ),
+                ),
+                (
+                    "staff",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="improvement_plans",
+                        to="staffing.staff",
+                        verbose_name="staff member",
+                    ),
+                ),
+                (
+                    "verdict_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'improvement plan',
-                'verbose_name_plural': 'improvement plans',
-                'ordering': ['-month', 'staff'],
+                "verbose_name": "improvement plan",
+                "verbose_name_plural": "improvement plans",
+                "ordering": ["-month", "staff"],
             },
         ),
         migrations.CreateModel(
-            name='ImprovementFollowUp',
+            name="ImprovementFollowUp",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('written_on', models.DateField(verbose_name='date')),
-                ('note', models.TextField(verbose_name='follow-up')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('author', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('plan', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='follow_ups', to='training.improvementplan')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("written_on", models.DateField(verbose_name="date")),
+                ("note", models.TextField(verbose_name="follow-up")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "author",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "plan",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="follow_ups",
+                        to="training.improvementplan",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'follow-up',
-                'verbose_name_plural': 'follow-ups',
-                'ordering': ['written_on', 'id'],
+                "verbose_name": "follow-up",
+                "verbose_name_plural": "follow-ups",
+                "ordering": ["written_on", "id"],
             },
         ),
         migrations.CreateModel(
-            name='ImprovementStep',
+            name="ImprovementStep",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('due_on', models.DateField(verbose_name='due on')),
-                ('description', models.CharField(max_length=300, verbose_name='step')),
-                ('done_on', models.DateField(blank=True, null=True, verbose_name='done on')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('plan', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='steps', to='training.improvementplan')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("due_on", models.DateField(verbose_name="due on")),
+                ("description", models.CharField(max_length=300, verbose_name="step")),
+                ("done_on", models.DateField(blank=True, null=True, verbose_name="done on")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "plan",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="steps",
+                        to="training.improvementplan",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'improvement step',
-                'verbose_name_plural': 'improvement steps',
-                'ordering': ['due_on', 'id'],
+                "verbose_name": "improvement step",
+                "verbose_name_plural": "improvement steps",
+                "ordering": ["due_on", "id"],
             },
         ),
         migrations.CreateModel(
-            name='ImprovementWeakPoint',
+            name="ImprovementWeakPoint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('indicator_code', models.CharField(max_length=50, verbose_name='indicator code')),
-                ('indicator_name', models.CharField(max_length=120, verbose_name='indicator')),
-                ('score', models.DecimalField(decimal_places=2, max_digits=7, verbose_name='score')),
-                ('max_points', models.DecimalField(decimal_places=2, max_digits=7, verbose_name='maximum points')),
-                ('plan', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='weak_points', to='training.improvementplan')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("indicator_code", models.CharField(max_length=50, verbose_name="indicator code")),
+                ("indicator_name", models.CharField(max_length=120, verbose_name="indicator")),
+                ("score", models.DecimalField(decimal_places=2, max_digits=7, verbose_name="score")),
+                (
+                    "max_points",
+                    models.DecimalField(decimal_places=2, max_digits=7, verbose_name="maximum points"),
+                ),
+                (
+                    "plan",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="weak_points",
+                        to="training.improvementplan",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'weak point',
-                'verbose_name_plural': 'weak points',
-                'ordering': ['plan', 'id'],
+                "verbose_name": "weak point",
+                "verbose_name_plural": "weak points",
+                "ordering": ["plan", "id"],
             },
         ),
         migrations.CreateModel(
-            name='TrainingNotification',
+            name="TrainingNotification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('expires_on', models.DateField(verbose_name='expires on')),
-                ('days_before', models.PositiveSmallIntegerField(verbose_name='days before expiry')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('body', models.TextField(blank=True, verbose_name='message')),
-                ('read_at', models.DateTimeField(blank=True, null=True, verbose_name='read at')),
-                ('emailed_at', models.DateTimeField(blank=True, null=True, verbose_name='emailed at')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('qualification', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='training_notifications', to='staffing.qualification')),
-                ('recipient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='training_notifications', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("expires_on", models.DateField(verbose_name="expires on")),
+                ("days_before", models.PositiveSmallIntegerField(verbose_name="days before expiry")),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                ("body", models.TextField(blank=True, verbose_name="message")),
+                ("read_at", models.DateTimeField(blank=True, null=True, verbose_name="read at")),
+                ("emailed_at", models.DateTimeField(blank=True, null=True, verbose_name="emailed at")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "qualification",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="training_notifications",
+                        to="staffing.qualification",
+                    ),
+                ),
+                (
+                    "recipient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="training_notifications",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'training notification',
-                'verbose_name_plural': 'training notifications',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "training notification",
+                "verbose_name_plural": "training notifications",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='TrainingProgram',
+            name="TrainingProgram",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=20, verbose_name='code')),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('kind', models.CharField(choices=[('onboarding', 'Onboarding'), ('in_service', 'In-service (periodic)'), ('specialised', 'Specialised')], max_length=12, verbose_name='kind')),
-                ('target_posts', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(choices=[('clerk', 'Clerk'), ('guide', 'Guide'), ('hall_manager', 'Hall manager'), ('duty_manager', 'Duty manager'), ('vip_manager', 'VIP account manager')], max_length=20), blank=True, default=list, size=None, verbose_name='target posts')),
-                ('required_hours', models.DecimalField(decimal_places=1, max_digits=6, verbose_name='required hours')),
-                ('qualification_post', models.CharField(blank=True, choices=[('window', 'Service window'), ('guide', 'Guide'), ('duty', 'Duty manager'), ('vip', 'VIP service zone')], help_text='Onboarding only: the post a clerk is qualified for after passing.', max_length=10, verbose_name='qualification granted')),
-                ('qualification_valid_months', models.PositiveSmallIntegerField(default=24, verbose_name='qualification valid for (months)')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=20, verbose_name="code")),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("onboarding", "Onboarding"),
+                            ("in_service", "In-service (periodic)"),
+                            ("specialised", "Specialised"),
+                        ],
+                        max_length=12,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "target_posts",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(
+                            choices=[
+                                ("clerk", "Clerk"),
+                                ("guide", "Guide"),
+                                ("hall_manager", "Hall manager"),
+                                ("duty_manager", "Duty manager"),
+                                ("vip_manager", "VIP account manager"),
+                            ],
+                            max_length=20,
+                        ),
+                        blank=True,
+                        default=list,
+                        size=None,
+                        verbose_name="target posts",
+                    ),
+                ),
+                (
+                    "required_hours",
+                    models.DecimalField(decimal_places=1, max_digits=6, verbose_name="required hours"),
+                ),
+                (
+                    "qualification_post",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("window", "Service window"),
+                            ("guide", "Guide"),
+                            ("duty", "Duty manager"),
+                            ("vip", "VIP service zone"),
+                        ],
+                        help_text="Onboarding only: the post a clerk is qualified for after passing.",
+                        max_length=10,
+                        verbose_name="qualification granted",
+                    ),
+                ),
+                (
+                    "qualification_valid_months",
+                    models.PositiveSmallIntegerField(
+                        default=24, verbose_name="qualification valid for (months)"
+                    ),
+                ),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name': 'training programme',
-                'verbose_name_plural': 'training programmes',
-                'ordering': ['kind', 'code'],
-                'indexes': [models.Index(fields=['updated_at', 'id'], name='training_program_sync_idx')],
-                'constraints': [models.UniqueConstraint(fields=('code',), name='training_program_code_unique'), models.CheckConstraint(condition=models.Q(('kind__in', ['onboarding', 'in_service', 'specialised'])), name='training_program_kind_valid'), models.CheckConstraint(condition=models.Q(('required_hours__gt', 0)), name='training_program_hours_positive'), models.CheckConstraint(condition=models.Q(models.Q(('kind', 'onboarding'), ('qualification_post__in', ['window', 'guide', 'duty', 'vip'])), models.Q(models.Q(('kind', 'onboarding'), _negated=True), ('qualification_post', '')), _connector='OR'), name='training_program_onboarding_grants_a_post'), models.CheckConstraint(condition=models.Q(('qualification_valid_months__gte', 1), ('qualification_valid_months__lte', 120)), name='training_program_validity_1_to_120_months')],
+                "verbose_name": "training programme",
+                "verbose_name_plural": "training programmes",
+                "ordering": ["kind", "code"],
+                "indexes": [models.Index(fields=["updated_at", "id"], name="training_program_sync_idx")],
+                "constraints": [
+                    models.UniqueConstraint(fields=("code",), name="training_program_code_unique"),
+                    models.CheckConstraint(
+                        condition=models.Q(("kind__in", ["onboarding", "in_service", "specialised"])),
+                        name="training_program_kind_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("required_hours__gt", 0)), name="training_program_hours_positive"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(
+                                ("kind", "onboarding"),
+                                ("qualification_post__in", ["window", "guide", "duty", "vip"]),
+                            ),
+                            models.Q(
+                                models.Q(("kind", "onboarding"), _negated=True), ("qualification_post", "")
+                            ),
+                            _connector="OR",
+                        ),
+                        name="training_program_onboarding_grants_a_post",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("qualification_valid_months__gte", 1), ("qualification_valid_months__lte", 120)
+                        ),
+                        name="training_program_validity_1_to_120_months",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ProgramStage',
+            name="ProgramStage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('order', models.PositiveSmallIntegerField(verbose_name='order')),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('required_hours', models.DecimalField(decimal_places=1, max_digits=5, verbose_name='required hours')),
-                ('program', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='stages', to='training.trainingprogram', verbose_name='programme')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("order", models.PositiveSmallIntegerField(verbose_name="order")),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                (
+                    "required_hours",
+                    models.DecimalField(decimal_places=1, max_digits=5, verbose_name="required hours"),
+                ),
+                (
+                    "program",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="stages",
+                        to="training.trainingprogram",
+                        verbose_name="programme",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'programme stage',
-                'verbose_name_plural': 'programme stages',
-                'ordering': ['program', 'order'],
+                "verbose_name": "programme stage",
+                "verbose_name_plural": "programme stages",
+                "ordering": ["program", "order"],
             },
         ),
         migrations.CreateModel(
-            name='ExamResult',
+            name="ExamResult",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('written', 'Written'), ('oral', 'Oral'), ('interactive', 'Interactive')], max_length=12, verbose_name='exam')),
-                ('taken_on', models.DateField(verbose_name='taken on')),
-                ('score', models.DecimalField(decimal_places=1, max_digits=5, verbose_name='score')),
-                ('max_score', models.DecimalField(decimal_places=1, max_digits=5, verbose_name='maximum score')),
-                ('pass_mark', models.DecimalField(decimal_places=1, max_digits=5, verbose_name='pass mark')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('hall', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='halls.hall', verbose_name='hall')),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('staff', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='exam_results', to='staffing.staff', verbose_name='staff member')),
-                ('program', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='exam_results', to='training.trainingprogram', verbose_name='programme')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("written", "Written"), ("oral", "Oral"), ("interactive", "Interactive")],
+                        max_length=12,
+                        verbose_name="exam",
+                    ),
+                ),
+                ("taken_on", models.DateField(verbose_name="taken on")),
+                ("score", models.DecimalField(decimal_places=1, max_digits=5, verbose_name="score")),
+                (
+                    "max_score",
+                    models.DecimalField(decimal_places=1, max_digits=5, verbose_name="maximum score"),
+                ),
+                ("pass_mark", models.DecimalField(decimal_places=1, max_digits=5, verbose_name="pass mark")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "hall",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="halls.hall",
+                        verbose_name="hall",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "staff",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="exam_results",
+                        to="staffing.staff",
+                        verbose_name="staff member",
+                    ),
+                ),
+                (
+                    "program",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="exam_results",
+                        to="training.trainingprogram",
+                        verbose_name="programme",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'exam result',
-                'verbose_name_plural': 'exam results',
-                'ordering': ['taken_on', 'id'],
+                "verbose_name": "exam result",
+                "verbose_name_plural": "exam results",
+                "ordering": ["taken_on", "id"],
             },
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='trainingprogram',
-            trigger=pgtrigger.compiler.Trigger(name='touch_updated_at', sql=pgtrigger.compiler.UpsertTriggerSql(func='NEW.updated_at = clock_timestamp(); RETURN NEW;', hash='2bcdc183f434c0df0b8ba5df4d0573f2620e140e', operation='UPDATE', pgid='pgtrigger_touch_updated_at_176fe', table='training_trainingprogram', when='BEFORE')),
+            model_name="trainingprogram",
+            trigger=pgtrigger.compiler.Trigger(
+                name="touch_updated_at",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="NEW.updated_at = clock_timestamp(); RETURN NEW;",
+                    hash="2bcdc183f434c0df0b8ba5df4d0573f2620e140e",
+                    operation="UPDATE",
+                    pgid="pgtrigger_touch_updated_at_176fe",
+                    table="training_trainingprogram",
+                    when="BEFORE",
+                ),
+            ),
         ),
         migrations.AddField(
-            model_name='trainingsession',
-            name='created_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="trainingsession",
+            name="created_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='trainingsession',
-            name='halls',
-            field=models.ManyToManyField(related_name='training_sessions', to='halls.hall', verbose_name='halls'),
+            model_name="trainingsession",
+            name="halls",
+            field=models.ManyToManyField(
+                related_name="training_sessions", to="halls.hall", verbose_name="halls"
+            ),
         ),
         migrations.AddField(
-            model_name='trainingsession',
-            name='program',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='sessions', to='training.trainingprogram', verbose_name='programme'),
+            model_name="trainingsession",
+            name="program",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="sessions",
+                to="training.trainingprogram",
+                verbose_name="programme",
+            ),
         ),
         migrations.AddField(
-            model_name='trainingsession',
-            name='stage',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='sessions', to='training.programstage', verbose_name='stage'),
+            model_name="trainingsession",
+            name="stage",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="sessions",
+                to="training.programstage",
+                verbose_name="stage",
+            ),
         ),
         migrations.AddField(
-            model_name='examresult',
-            name='session',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='exam_results', to='training.trainingsession', verbose_name='session'),
+            model_name="examresult",
+            name="session",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="exam_results",
+                to="training.trainingsession",
+                verbose_name="session",
+            ),
         ),
         migrations.AddField(
-            model_name='attendance',
-            name='session',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='attendances', to='training.trainingsession', verbose_name='session'),
+            model_name="attendance",
+            name="session",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="attendances",
+                to="training.trainingsession",
+                verbose_name="session",
+            ),
         ),
         migrations.AddIndex(
-            model_name='improvementplan',
-            index=models.Index(fields=['hall', 'status'], name='improvement_plan_hall_idx'),
+            model_name="improvementplan",
+            index=models.Index(fields=["hall", "status"], name="improvement_plan_hall_idx"),
         ),
         migrations.AddConstraint(
-            model_name='improvementplan',
-            constraint=models.UniqueConstraint(fields=('staff', 'month'), name='improvement_plan_one_per_staff_month'),
+            model_name="improvementplan",
+            constraint=models.UniqueConstraint(
+                fields=("staff", "month"), name="improvement_plan_one_per_staff_month"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='improvementplan',
-            constraint=models.CheckConstraint(condition=models.Q(('month__day', 1)), name='improvement_plan_month_first_day'),
+            model_name="improvementplan",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("month__day", 1)), name="improvement_plan_month_first_day"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='improvementplan',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['open', 'closed'])), name='improvement_plan_status_valid'),
+            model_name="improvementplan",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["open", "closed"])), name="improvement_plan_status_valid"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='improvementplan',
-            constraint=models.CheckConstraint(condition=models.Q(('verdict__in', ['improved', 'not_improved', 'ended', ''])), name='improvement_plan_verdict_valid'),
+            model_name="improvementplan",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("verdict__in", ["improved", "not_improved", "ended", ""])),
+                name="improvement_plan_verdict_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='improvementplan',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'open'), ('verdict', ''), ('verdict_on__isnull', True)), models.Q(('status', 'closed'), ('verdict_on__isnull', False), models.Q(('verdict', ''), _negated=True)), _connector='OR'), name='improvement_plan_verdict_closes_it'),
+            model_name="improvementplan",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "open"), ("verdict", ""), ("verdict_on__isnull", True)),
+                    models.Q(
+                        ("status", "closed"),
+                        ("verdict_on__isnull", False),
+                        models.Q(("verdict", ""), _negated=True),
+                    ),
+                    _connector="OR",
+                ),
+                name="improvement_plan_verdict_closes_it",
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='improvementplan',
-            trigger=pgtrigger.compiler.Trigger(name='touch_updated_at', sql=pgtrigger.compiler.UpsertTriggerSql(func='NEW.updated_at = clock_timestamp(); RETURN NEW;', hash='34d46cc7fbed902b6dd4190fccb36662772e1ac0', operation='UPDATE', pgid='pgtrigger_touch_updated_at_68a4f', table='training_improvementplan', when='BEFORE')),
+            model_name="improvementplan",
+            trigger=pgtrigger.compiler.Trigger(
+                name="touch_updated_at",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="NEW.updated_at = clock_timestamp(); RETURN NEW;",
+                    hash="34d46cc7fbed902b6dd4190fccb36662772e1ac0",
+                    operation="UPDATE",
+                    pgid="pgtrigger_touch_updated_at_68a4f",
+                    table="training_improvementplan",
+                    when="BEFORE",
+                ),
+            ),
         ),
         migrations.AddConstraint(
-            model_name='improvementweakpoint',
-            constraint=models.UniqueConstraint(fields=('plan', 'indicator_code'), name='weak_point_once_per_plan'),
+            model_name="improvementweakpoint",
+            constraint=models.UniqueConstraint(
+                fields=("plan", "indicator_code"), name="weak_point_once_per_plan"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='improvementweakpoint',
-            constraint=models.CheckConstraint(condition=models.Q(('max_points__gt', 0), ('score__lte', models.F('max_points'))), name='weak_point_score_within_max'),
+            model_name="improvementweakpoint",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("max_points__gt", 0), ("score__lte", models.F("max_points"))),
+                name="weak_point_score_within_max",
+            ),
         ),
         migrations.AddIndex(
-            model_name='trainingnotification',
-            index=models.Index(condition=models.Q(('read_at__isnull', True)), fields=['recipient', '-created_at'], name='training_notification_unread'),
+            model_name="trainingnotification",
+            index=models.Index(
+                condition=models.Q(("read_at__isnull", True)),
+                fields=["recipient", "-created_at"],
+                name="training_notification_unread",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='trainingnotification',
-            constraint=models.UniqueConstraint(fields=('qualification', 'expires_on', 'days_before', 'recipient'), name='training_notification_once_per_expiry_reminder'),
+            model_name="trainingnotification",
+            constraint=models.UniqueConstraint(
+                fields=("qualification", "expires_on", "days_before", "recipient"),
+                name="training_notification_once_per_expiry_reminder",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='trainingnotification',
-            constraint=models.CheckConstraint(condition=models.Q(('days_before__gt', 0)), name='training_notification_days_positive'),
+            model_name="trainingnotification",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("days_before__gt", 0)), name="training_notification_days_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='programstage',
-            constraint=models.UniqueConstraint(fields=('program', 'order'), name='program_stage_order_unique'),
+            model_name="programstage",
+            constraint=models.UniqueConstraint(
+                fields=("program", "order"), name="program_stage_order_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='programstage',
-            constraint=models.CheckConstraint(condition=models.Q(('required_hours__gt', 0)), name='program_stage_hours_positive'),
+            model_name="programstage",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("required_hours__gt", 0)), name="program_stage_hours_positive"
+            ),
         ),
         migrations.AddIndex(
-            model_name='trainingsession',
-            index=models.Index(fields=['date', 'starts_at'], name='training_session_date_idx'),
+            model_name="trainingsession",
+            index=models.Index(fields=["date", "starts_at"], name="training_session_date_idx"),
         ),
         migrations.AddIndex(
-            model_name='trainingsession',
-            index=models.Index(fields=['updated_at', 'id'], name='training_session_sync_idx'),
+            model_name="trainingsession",
+            index=models.Index(fields=["updated_at", "id"], name="training_session_sync_idx"),
         ),
         migrations.AddConstraint(
-            model_name='trainingsession',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['classroom', 'online', 'pre_shift', 'post_shift', 'morning_meeting', 'drill', 'simulation', 'daily_question'])), name='training_session_kind_valid'),
+            model_name="trainingsession",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "kind__in",
+                        [
+                            "classroom",
+                            "online",
+                            "pre_shift",
+                            "post_shift",
+                            "morning_meeting",
+                            "drill",
+                            "simulation",
+                            "daily_question",
+                        ],
+                    )
+                ),
+                name="training_session_kind_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='trainingsession',
-            constraint=models.CheckConstraint(condition=models.Q(('exam_kind__in', ['written', 'oral', 'interactive', ''])), name='training_session_exam_kind_valid'),
+            model_name="trainingsession",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("exam_kind__in", ["written", "oral", "interactive", ""])),
+                name="training_session_exam_kind_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='trainingsession',
-            constraint=models.CheckConstraint(condition=models.Q(('duration_minutes__gte', 1), ('duration_minutes__lte', 720)), name='training_session_duration_1_to_720'),
+            model_name="trainingsession",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("duration_minutes__gte", 1), ("duration_minutes__lte", 720)),
+                name="training_session_duration_1_to_720",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='trainingsession',
-            constraint=models.CheckConstraint(condition=models.Q(('stage__isnull', True), ('program__isnull', False), _connector='OR'), name='training_session_stage_needs_program'),
+            model_name="trainingsession",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("stage__isnull", True), ("program__isnull", False), _connector="OR"),
+                name="training_session_stage_needs_program",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='trainingsession',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('exam_kind', ''), ('exam_max_score__isnull', True), ('exam_pass_mark__isnull', True)), models.Q(models.Q(('exam_kind', ''), _negated=True), ('exam_max_score__gt', 0), ('exam_pass_mark__gt', 0), ('exam_pass_mark__lte', models.F('exam_max_score'))), _connector='OR'), name='training_session_exam_marks_valid'),
+            model_name="trainingsession",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("exam_kind", ""), ("exam_max_score__isnull", True), ("exam_pass_mark__isnull", True)
+                    ),
+                    models.Q(
+                        models.Q(("exam_kind", ""), _negated=True),
+                        ("exam_max_score__gt", 0),
+                        ("exam_pass_mark__gt", 0),
+                        ("exam_pass_mark__lte", models.F("exam_max_score")),
+                    ),
+                    _connector="OR",
+                ),
+                name="training_session_exam_marks_valid",
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='trainingsession',
-            trigger=pgtrigger.compiler.Trigger(name='touch_updated_at', sql=pgtrigger.compiler.UpsertTriggerSql(func='NEW.updated_at = clock_timestamp(); RETURN NEW;', hash='edd3476a4e5f0a8f59de26f3c0795cb34ba7dff2', operation='UPDATE', pgid='pgtrigger_touch_updated_at_4383c', table='training_trainingsession', when='BEFORE')),
+            model_name="trainingsession",
+            trigger=pgtrigger.compiler.Trigger(
+                name="touch_updated_at",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="NEW.updated_at = clock_timestamp(); RETURN NEW;",
+                    hash="edd3476a4e5f0a8f59de26f3c0795cb34ba7dff2",
+                    operation="UPDATE",
+                    pgid="pgtrigger_touch_updated_at_4383c",
+                    table="training_trainingsession",
+                    when="BEFORE",
+                ),
+            ),
         ),
         migrations.AddIndex(
-            model_name='examresult',
-            index=models.Index(fields=['staff', 'taken_on'], name='exam_result_staff_idx'),
+            model_name="examresult",
+            index=models.Index(fields=["staff", "taken_on"], name="exam_result_staff_idx"),
         ),
         migrations.AddIndex(
-            model_name='examresult',
-            index=models.Index(fields=['updated_at', 'id'], name='exam_result_sync_idx'),
+            model_name="examresult",
+            index=models.Index(fields=["updated_at", "id"], name="exam_result_sync_idx"),
         ),
         migrations.AddConstraint(
-            model_name='examresult',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['written', 'oral', 'interactive'])), name='exam_result_kind_valid'),
+            model_name="examresult",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("kind__in", ["written", "oral", "interactive"])),
+                name="exam_result_kind_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='examresult',
-            constraint=models.CheckConstraint(condition=models.Q(('score__gte', 0), ('score__lte', models.F('max_score'))), name='exam_result_score_within_range'),
+            model_name="examresult",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("score__gte", 0), ("score__lte", models.F("max_score"))),
+                name="exam_result_score_within_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='examresult',
-            constraint=models.CheckConstraint(condition=models.Q(('pass_mark__gt', 0), ('pass_mark__lte', models.F('max_score'))), name='exam_result_pass_mark_within_range'),
+            model_name="examresult",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("pass_mark__gt", 0), ("pass_mark__lte", models.F("max_score"))),
+                name="exam_result_pass_mark_within_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='examresult',
-            constraint=models.UniqueConstraint(condition=models.Q(('session__isnull', False)), fields=('session', 'staff'), name='exam_result_once_per_session_staff'),
+            model_name="examresult",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("session__isnull", False)),
+                fields=("session", "staff"),
+                name="exam_result_once_per_session_staff",
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='examresult',
-            trigger=pgtrigger.compiler.Trigger(name='touch_updated_at', sql=pgtrigger.compiler.UpsertTriggerSql(func='NEW.updated_at = clock_timestamp(); RETURN NEW;', hash='b08be18fdf0dd02f6fb97b64d7a3fc65a8ee98de', operation='UPDATE', pgid='pgtrigger_touch_updated_at_1388c', table='training_examresult', when='BEFORE')),
+            model_name="examresult",
+            trigger=pgtrigger.compiler.Trigger(
+                name="touch_updated_at",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="NEW.updated_at = clock_timestamp(); RETURN NEW;",
+                    hash="b08be18fdf0dd02f6fb97b64d7a3fc65a8ee98de",
+                    operation="UPDATE",
+                    pgid="pgtrigger_touch_updated_at_1388c",
+                    table="training_examresult",
+                    when="BEFORE",
+                ),
+            ),
         ),
         migrations.AddIndex(
-            model_name='attendance',
-            index=models.Index(fields=['staff', 'session'], name='attendance_staff_idx'),
+            model_name="attendance",
+            index=models.Index(fields=["staff", "session"], name="attendance_staff_idx"),
         ),
         migrations.AddIndex(
-            model_name='attendance',
-            index=models.Index(fields=['updated_at', 'id'], name='attendance_sync_idx'),
+            model_name="attendance",
+            index=models.Index(fields=["updated_at", "id"], name="attendance_sync_idx"),
         ),
         migrations.AddConstraint(
-            model_name='attendance',
-            constraint=models.UniqueConstraint(fields=('session', 'staff'), name='attendance_once_per_session_staff'),
+            model_name="attendance",
+            constraint=models.UniqueConstraint(
+                fields=("session", "staff"), name="attendance_once_per_session_staff"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='attendance',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['present', 'absent', 'excused'])), name='attendance_status_valid'),
+            model_name="attendance",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["present", "absent", "excused"])),
+                name="attendance_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='attendance',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('hours__gt', 0), ('status', 'present')), models.Q(models.Q(('status', 'present'), _negated=True), ('hours', 0)), _connector='OR'), name='attendance_hours_only_when_present'),
+            model_name="attendance",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("hours__gt", 0), ("status", "present")),
+                    models.Q(models.Q(("status", "present"), _negated=True), ("hours", 0)),
+                    _connector="OR",
+                ),
+                name="attendance_hours_only_when_present",
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='attendance',
-            trigger=pgtrigger.compiler.Trigger(name='touch_updated_at', sql=pgtrigger.compiler.UpsertTriggerSql(func='NEW.updated_at = clock_timestamp(); RETURN NEW;', hash='5d157603577f2c98178483eccbf407b3867d0e50', operation='UPDATE', pgid='pgtrigger_touch_updated_at_f4219', table='training_attendance', when='BEFORE')),
+            model_name="attendance",
+            trigger=pgtrigger.compiler.Trigger(
+                name="touch_updated_at",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="NEW.updated_at = clock_timestamp(); RETURN NEW;",
+                    hash="5d157603577f2c98178483eccbf407b3867d0e50",
+                    operation="UPDATE",
+                    pgid="pgtrigger_touch_updated_at_f4219",
+                    table="training_attendance",
+                    when="BEFORE",
+                ),
+            ),
         ),
     ]
