@@ -254,7 +254,7 @@ def _row_errors(
             elif row.status != AttendanceStatus.PRESENT:
                 wrong["score"] = _("Only people present can have an exam score.")
         if wrong:
-            errors[row.staff_id] = wrong
+            errors.setdefault(row.staff_id, {}).update(wrong)
     return errors
 
 
