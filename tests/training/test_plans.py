@@ -22,15 +22,15 @@ ACCURACY = WeakPoint("accuracy", "业务差错", Decimal("3"), Decimal("10"))
 
 
 def create(actor, staff, **overrides):
-    values = dict(
-        actor=actor,
-        staff=staff,
-        month=date(2026, 10, 1),
-        owner=staff,
-        goal="提升",
-        weak_points=[ACCURACY],
-        today=TODAY,
-    )
+    values = {
+        "actor": actor,
+        "staff": staff,
+        "month": date(2026, 10, 1),
+        "owner": staff,
+        "goal": "提升",
+        "weak_points": [ACCURACY],
+        "today": TODAY,
+    }
     return plan_services.create_improvement_plan(**{**values, **overrides})
 
 

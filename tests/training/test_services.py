@@ -170,7 +170,13 @@ def test_a_session_is_scheduled_for_managed_halls_with_consistent_exam_settings(
     )
     assert (session.exam_max_score, session.hours) == (Decimal("100"), Decimal("1.50"))
     assert AuditEvent.objects.get(action="training.session.created").hall == hall
-    base = dict(kind="classroom", topic="t", date=date(2026, 11, 3), starts_at=time(9), trainer="x")
+    base = {
+        "kind": "classroom",
+        "topic": "t",
+        "date": date(2026, 11, 3),
+        "starts_at": time(9),
+        "trainer": "x",
+    }
     with pytest.raises(TrainingHallNotAllowed):
         services.create_session(actor=hall_manager, duration_minutes=60, halls=[other_hall], **base)
     with pytest.raises(ExamSettingsInvalid, match="Enter a pass mark above 0 and at most 10."):
