@@ -191,7 +191,10 @@ def qualify(request, pk: int, program_pk: int):
             _("%(name)s is now qualified until %(day)s.")
             % {"name": staff.name, "day": qualification.expires_on.isoformat()},
         )
-    return redirect("training:archive", pk=staff.pk)
+    # 303 See Other: the answer to a POST is the archive page, fetched with GET.
+    response = redirect("training:archive", pk=staff.pk)
+    response.status_code = 303
+    return response
 
 
 @login_required
