@@ -34,6 +34,9 @@ def test_the_small_seed_gives_every_hall_a_month_of_training_and_the_first_hall_
     clerks = Staff.objects.current().filter(hall=first, post="clerk")
     qualified = Qualification.objects.filter(staff__in=clerks)
     assert qualified.count() >= clerks.exclude(status="probation").count()
-    assert qualified.filter(source="training").count() == qualified.filter(source_ref="training.program:ONB").count()
+    assert (
+        qualified.filter(source="training").count()
+        == qualified.filter(source_ref="training.program:ONB").count()
+    )
     plan = ImprovementPlan.objects.get(staff__user__username="clerk")
     assert plan.weak_points.count() == 2 and plan.steps.count() == 3
