@@ -315,3 +315,21 @@ def test_unrelated_staff_does_not_change_the_clerks_archive(client, hall_manager
     StaffFactory(hall=hall)
     client.force_login(hall_manager)
     assert client.get(reverse("training:archive", args=[clerk_staff.pk])).context["archive"].hours == 0
+
+
+def test_the_attendance_sheet_costs_the_same_queries_at_n_and_3n_people(
+    client, hall_manager, hall, exam_session
+):
+    client.force_login(hall_manager)
+    url = reverse("training:session-detail", args=[exam_session.pk])
+    counts = []
+    for total in (4, 12):
+        while hall.staff.count() < total:
+            person = StaffFactory(hall=hall)
+            AttendanceFactory(session=exam_session, staff=person)
+            ExamResultFactory(staff=person, session=exam_session)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert len(response.context["form"].rows()) == total
+        counts.append(len(queries))
+    assert counts[0] == counts[1], [q["sql"] for q in queries.captured_queries]
