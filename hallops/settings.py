@@ -165,6 +165,10 @@ SPECTACULAR_SETTINGS = {
         "DutyPostEnum": "staffing.models.DutyPost",
         "RosterStatusEnum": "staffing.models.Roster.Status",
         "ComplaintStatusEnum": "complaints.models.Status",
+        "TrainingProgramKindEnum": "training.models.ProgramKind",
+        "TrainingSessionKindEnum": "training.models.SessionKind",
+        "ExamKindEnum": "training.models.ExamKind",
+        "AttendanceStatusEnum": "training.models.AttendanceStatus",
     },
 }
 
