@@ -3,7 +3,7 @@ applied, so a list costs the same number of queries at any length; aggregates ar
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, F, Max, Min, Prefetch, Q, Sum
@@ -296,5 +296,10 @@ def improvement_plan_detail(*, user):
     )
 
 
-def unread_notifications(*, user):
-    return TrainingNotification.objects.visible_to(user).unread().select_related("qualification__staff")
+def recent_reminders(*, user, now, days: int = 45, limit: int = 5):
+    """The user's own qualification expiry reminders of the last `days` days, newest first."""
+    return list(
+        TrainingNotification.objects.visible_to(user)
+        .filter(created_at__gte=now - timedelta(days=days))
+        .order_by("-created_at", "-id")[:limit]
+    )

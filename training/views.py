@@ -72,6 +72,7 @@ def calendar(request):
         "next_month": add_months(month, 1),
         "can_create": hall is not None and has_permission(request.user, "training.manage", hall=hall),
         "own_staff_id": scope.own_staff_id,
+        "reminders": selectors.recent_reminders(user=request.user, now=timezone.now()),
     }
     return render(request, "training/calendar.html", context)
 

@@ -3,6 +3,7 @@ from datetime import date, datetime
 import pytest
 import time_machine
 from django.core import mail
+from django.urls import reverse
 
 from staffing.models import Staff
 from tests.halls.factories import UserFactory
@@ -117,3 +118,14 @@ def test_reminders_are_the_recipients_own(expiring, hall_manager, clerk, run_on)
     assert list(TrainingNotification.objects.visible_to(clerk).values_list("recipient", flat=True)) == [
         clerk.pk
     ]
+
+
+def test_the_calendar_shows_the_users_own_recent_reminders(client, expiring, hall_manager, clerk, run_on):
+    run_on(date(2026, 12, 1))
+    client.force_login(clerk)
+    with time_machine.travel(datetime(2026, 12, 2, 9, 0, tzinfo=SHANGHAI), tick=False):
+        response = client.get(reverse("training:calendar"), HTTP_ACCEPT_LANGUAGE="en")
+    assert [r.recipient for r in response.context["reminders"]] == [clerk]
+    assert (
+        "The Service window qualification of 李营业员 expires on Dec. 31, 2026" in response.content.decode()
+    )
