@@ -17,6 +17,13 @@ from complaints.api import ComplaintViewSet
 from halls.api import HallViewSet
 from staffing.api import StaffViewSet
 from staffing.roster_api import AssignmentViewSet, RosterViewSet, ShiftTypeViewSet
+from training.api import (
+    AttendanceViewSet,
+    ExamResultViewSet,
+    QualificationViewSet,
+    TrainingProgramViewSet,
+    TrainingSessionViewSet,
+)
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -31,6 +38,11 @@ router.register("assessment/runs", ResultRunViewSet, basename="api-assessment-ru
 router.register(
     "assessment/star-level-changes", StarLevelChangeViewSet, basename="api-assessment-star-change"
 )
+router.register("training/programmes", TrainingProgramViewSet, basename="api-training-program")
+router.register("training/sessions", TrainingSessionViewSet, basename="api-training-session")
+router.register("training/attendance", AttendanceViewSet, basename="api-training-attendance")
+router.register("training/exam-results", ExamResultViewSet, basename="api-training-exam-result")
+router.register("qualifications", QualificationViewSet, basename="api-qualification")
 
 urlpatterns = router.urls + [
     path("assessment/hall-ranking/", HallRankingView.as_view(), name="api-assessment-hall-ranking"),

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "staffing",
     "assessment",
     "complaints",
+    "training",
 ]
 
 MIDDLEWARE = [
@@ -200,6 +201,10 @@ SPECTACULAR_SETTINGS = {
         "DutyPostEnum": "staffing.models.DutyPost",
         "RosterStatusEnum": "staffing.models.Roster.Status",
         "ComplaintStatusEnum": "complaints.models.Status",
+        "TrainingProgramKindEnum": "training.models.ProgramKind",
+        "TrainingSessionKindEnum": "training.models.SessionKind",
+        "ExamKindEnum": "training.models.ExamKind",
+        "AttendanceStatusEnum": "training.models.AttendanceStatus",
     },
 }
 
@@ -228,6 +233,11 @@ CELERY_BEAT_SCHEDULE["complaints-check-deadlines"] = {
     "task": "complaints.tasks.check_complaint_deadlines",
     "schedule": 5 * 60,
     "options": {"expires": 4 * 60},
+}
+CELERY_BEAT_SCHEDULE["training-remind-qualification-expiry"] = {
+    "task": "training.tasks.remind_qualification_expiry",
+    "schedule": crontab(hour=7, minute=0),
+    "options": {"expires": 6 * 60 * 60},
 }
 
 # --- Mail ---------------------------------------------------------------------

@@ -15,6 +15,7 @@ urlpatterns = [
     path("staff/", include("staffing.urls")),
     path("assessment/", include("assessment.urls")),
     path("complaints/", include("complaints.urls")),
+    path("training/", include("training.urls")),
 ]
 
 if settings.DEBUG:

@@ -102,12 +102,21 @@ def _step_name(step: SeedStep) -> str:
 
 
 def discover_steps() -> list[SeedStep]:
-    """Import `<app>.demo` for every project app (those under BASE_DIR), in INSTALLED_APPS order."""
+    """Import `<app>.demo` for every project app (those under BASE_DIR) and return the steps in
+    INSTALLED_APPS order, then registration order within an app. Sorted rather than taken in
+    import order: a module imported early (by a test, a shell) must not run before the steps of
+    the apps it builds on."""
     base = Path(settings.BASE_DIR).resolve()
-    for config in apps.get_app_configs():
+    order: dict[str, int] = {}
+    for index, config in enumerate(apps.get_app_configs()):
+        order[config.name] = index
         if base in Path(config.path).resolve().parents and module_has_submodule(config.module, "demo"):
             import_module(f"{config.name}.demo")
-    return list(SEED_STEPS)
+
+    def app_index(step: SeedStep) -> int:
+        return order.get(step.__module__.rsplit(".", 1)[0], len(order))
+
+    return sorted(SEED_STEPS, key=app_index)  # stable: registration order within an app
 
 
 def hr_demo_token(seed: int) -> str:

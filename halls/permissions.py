@@ -55,6 +55,11 @@ ACTION_ROLES: dict[str, set[str]] = {
     "assessment.rate": {HALL},
     "assessment.import": {BRANCH, HALL},
     "assessment.manage_schemes": {BRANCH},
+    "training.view": EVERYONE,
+    "training.manage": {BRANCH, HALL},
+    "training.manage_programs": {BRANCH},
+    "training.record": {BRANCH, HALL},
+    "training.plan": {BRANCH, HALL},
 }
 
 

@@ -28,7 +28,14 @@ from complaints.models import ComplaintAttachment
 from staffing.models import Roster
 from tests.complaints.factories import ComplaintFactory
 from tests.halls.factories import UserFactory
-from tests.staffing.factories import AssignmentFactory, RosterFactory, ShiftTypeFactory, StaffFactory
+from tests.staffing.factories import AssignmentFactory, RosterFactory, ShiftTypeFactory, StaffFactory, qualify
+from tests.training.factories import (
+    AttendanceFactory,
+    ExamResultFactory,
+    ImprovementPlanFactory,
+    OnboardingProgramFactory,
+    TrainingSessionFactory,
+)
 
 ROLES = (
     "anonymous",
@@ -104,8 +111,41 @@ def compare_with_previous_version(cast, hall):
     return f"with={older.pk}"
 
 
+def training_session_pk(cast, hall):
+    return {"pk": TrainingSessionFactory(halls=[hall]).pk}
+
+
+def training_program_pk(cast, hall):
+    return {"pk": OnboardingProgramFactory().pk}
+
+
+def attendance_pk(cast, hall):
+    return {
+        "pk": AttendanceFactory(
+            session=TrainingSessionFactory(halls=[hall]), staff=StaffFactory(hall=hall)
+        ).pk
+    }
+
+
+def exam_result_pk(cast, hall):
+    return {"pk": ExamResultFactory(staff=StaffFactory(hall=hall)).pk}
+
+
+def qualification_pk(cast, hall):
+    return {"pk": qualify(StaffFactory(hall=hall)).pk}
+
+
+def improvement_plan_pk(cast, hall):
+    return {"pk": ImprovementPlanFactory(staff=StaffFactory(hall=hall)).pk}
+
+
+def staff_and_program(cast, hall):
+    return {"pk": StaffFactory(hall=hall).pk, "program_pk": OnboardingProgramFactory().pk}
+
+
 LOGIN = 302  # login required: pages redirect to the login page (token clients have no session)
 NO_TOKEN = 401  # the API asks for a token
+SEE_OTHER = 303  # a page's POST answered with a redirect to the page that shows the outcome
 
 PAGE_LIST = every(200, anonymous=LOGIN, hr_client=LOGIN)
 HALL_SEEN = every((200, 404), anonymous=(LOGIN, LOGIN), other_hall_manager=(404, 404), admin_user=(200, 200))
@@ -483,6 +523,59 @@ ACCESS: dict[str, Access] = {
             admin_user=400,
         ),
         method="post",
+    ),
+    # --- training (pages): a clerk sees their own hall's sessions and only their own records ---
+    "training:calendar": Access(PAGE_LIST),
+    "training:progress": Access(PAGE_LIST),
+    "training:session-create": Access(every(200, anonymous=LOGIN, hr_client=LOGIN, inspector=403, clerk=403)),
+    "training:session-detail": Access({**HALL_SEEN, "hr_client": (LOGIN, LOGIN)}, kwargs=training_session_pk),
+    "training:archive": Access(
+        {**HALL_SEEN, "clerk": (404, 404), "hr_client": (LOGIN, LOGIN)}, kwargs=new_staff_pk
+    ),
+    "training:archive-export": Access(
+        {**HALL_SEEN, "clerk": (404, 404), "hr_client": (LOGIN, LOGIN)}, kwargs=new_staff_pk
+    ),
+    "training:qualify": Access(
+        # An incomplete programme is refused with a message and a redirect back to the archive.
+        {
+            **HALL_SEEN,
+            "branch_manager": (SEE_OTHER, 404),
+            "hall_manager": (SEE_OTHER, 404),
+            "inspector": (403, 404),
+            "clerk": (404, 404),
+            "hr_client": (LOGIN, LOGIN),
+            "admin_user": (SEE_OTHER, SEE_OTHER),
+        },
+        kwargs=staff_and_program,
+        method="post",
+    ),
+    "training:plan-create": Access(
+        {**HALL_SEEN, "inspector": (403, 404), "clerk": (404, 404), "hr_client": (LOGIN, LOGIN)},
+        kwargs=new_staff_pk,
+    ),
+    "training:plan-detail": Access(
+        {**HALL_SEEN, "clerk": (404, 404), "hr_client": (LOGIN, LOGIN)}, kwargs=improvement_plan_pk
+    ),
+    # --- training API (read-only sync) ---
+    "api-training-program-list": Access(every(200, anonymous=NO_TOKEN)),
+    "api-training-program-detail": Access(
+        every((200, 200), anonymous=(NO_TOKEN, NO_TOKEN)), kwargs=training_program_pk
+    ),
+    "api-training-session-list": Access(every(200, anonymous=NO_TOKEN)),
+    "api-training-session-detail": Access(
+        {**HALL_SEEN, "anonymous": (NO_TOKEN, NO_TOKEN)}, kwargs=training_session_pk
+    ),
+    "api-training-attendance-list": Access(every(200, anonymous=NO_TOKEN)),
+    "api-training-attendance-detail": Access(
+        {**HALL_SEEN, "anonymous": (NO_TOKEN, NO_TOKEN), "clerk": (404, 404)}, kwargs=attendance_pk
+    ),
+    "api-training-exam-result-list": Access(every(200, anonymous=NO_TOKEN)),
+    "api-training-exam-result-detail": Access(
+        {**HALL_SEEN, "anonymous": (NO_TOKEN, NO_TOKEN), "clerk": (404, 404)}, kwargs=exam_result_pk
+    ),
+    "api-qualification-list": Access(every(200, anonymous=NO_TOKEN)),
+    "api-qualification-detail": Access(
+        {**HALL_SEEN, "anonymous": (NO_TOKEN, NO_TOKEN), "clerk": (404, 404)}, kwargs=qualification_pk
     ),
     "api-schema": Access(every(200)),
     "api-docs": Access(every(200)),

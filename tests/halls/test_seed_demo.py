@@ -205,3 +205,20 @@ def test_the_small_demo_has_a_published_assessment_month_for_its_branch(db):
     results = MonthlyResult.objects.filter(run=run)
     assert results.count() == run.staff_count > 100
     assert results.filter(rank_in_branch=1).exists()
+
+
+def test_a_demo_module_imported_early_still_runs_after_the_apps_it_builds_on(db):
+    import assessment.demo
+    import halls.demo as registry
+
+    registry.discover_steps()
+    saved = list(registry.SEED_STEPS)
+    try:
+        # As if assessment.demo had been imported (and registered) before every other demo module.
+        registry.SEED_STEPS.remove(assessment.demo.seed_assessment_month)
+        registry.SEED_STEPS.insert(0, assessment.demo.seed_assessment_month)
+        names = [f"{s.__module__}.{s.__name__}" for s in registry.discover_steps()]
+    finally:
+        registry.SEED_STEPS[:] = saved
+    assert names.index("staffing.demo.seed_staff") < names.index("assessment.demo.seed_assessment_month")
+    assert names[0] == "halls.demo.seed_regions"
