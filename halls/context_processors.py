@@ -18,4 +18,5 @@ def navigation(request):
         "nav_can_view_staff": has_permission(user, "staff.view"),
         "nav_can_view_complaints": has_permission(user, "complaint.view"),
         "nav_can_view_rosters": has_permission(user, "roster.view"),
+        "nav_can_view_assessment": has_permission(user, "assessment.results.view"),
     }
