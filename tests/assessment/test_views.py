@@ -261,3 +261,13 @@ def test_the_export_opens_and_escapes_a_hostile_staff_name(cast, client):
 def test_the_navbar_links_assessment_for_signed_in_roles(cast, client):
     client.force_login(cast.clerk)
     assert f'href="{RESULTS}"' in client.get(reverse("dashboard")).content.decode()
+
+
+def test_the_pages_are_translated_to_chinese(cast, client, clerk_staff):
+    run = compute_month_results(branch=cast.hall.region.parent, month=OCTOBER)
+    client.force_login(cast.branch_manager)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "zh-hans"
+    page = client.get(RESULTS, {"month": "2026-10"}).content.decode()
+    assert "月度考核结果" in page and ">考核</a>" in page and "草稿" in page
+    publish_page = client.get(reverse("assessment:run-publish", args=[run.pk])).content.decode()
+    assert "发布城区分公司 2026-10 的第 1 版（2 人）？" in publish_page
