@@ -6,7 +6,9 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from assessment.services import rate_staff
 from assessment.services.compute import add_months
+from halls.forms import ServiceForm
 from halls.models import Hall
 from staffing.models import Staff
 
@@ -67,8 +69,8 @@ class ComputeForm(forms.Form):
         self.fields["month"].initial = last_month()
 
 
-class RatingForm(forms.Form):
-    """The hall manager's monthly rating of one person: four criteria of 0–25 points."""
+class RatingForm(ServiceForm):
+    """The hall manager's monthly rating of one person: four criteria of 0–25 points (rate_staff)."""
 
     staff = forms.ModelChoiceField(label=_("Person"), queryset=None)
     month = MonthField(label=_("Month"))
@@ -92,3 +94,7 @@ class RatingForm(forms.Form):
             f"{staff.employee_no} {staff.name} · {staff.hall.name}"
         )
         self.fields["month"].initial = timezone.localdate().replace(day=1)
+
+    def perform(self, *, actor):
+        data = dict(self.cleaned_data)
+        return rate_staff(actor=actor, staff=data.pop("staff"), **data)

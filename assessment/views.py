@@ -23,7 +23,6 @@ from halls.exceptions import DomainError
 from halls.exports import XLSX_CONTENT_TYPE, Sheet, workbook_bytes
 from halls.pages import paginate, render_list
 from halls.permissions import has_permission, require_permission
-from staffing.models import Staff
 
 TREND_MONTHS = 6
 MAX_EXPORT_ROWS = 50_000
@@ -294,17 +293,12 @@ def rating(request):
     require_permission(request.user, "assessment.rate")
     form = RatingForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        staff: Staff = data.pop("staff")
-        try:
-            saved = services.rate_staff(actor=request.user, staff=staff, **data)
-        except DomainError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-        else:
+        saved = form.save(actor=request.user)
+        if saved is not None:
             messages.success(
                 request,
                 _("The rating of %(name)s for %(month)s was saved: %(points)s points.")
-                % {"name": staff.name, "month": f"{saved.month:%Y-%m}", "points": saved.points},
+                % {"name": saved.staff.name, "month": f"{saved.month:%Y-%m}", "points": saved.points},
             )
             return _see_other(reverse("assessment:rating"))
     return render(request, "assessment/rating.html", {"form": form, **_tabs(request.user)})
