@@ -26,7 +26,7 @@ from halls.permissions import has_permission, require_permission
 
 TREND_MONTHS = 6
 MAX_EXPORT_ROWS = 50_000
-SPARK_WIDTH, SPARK_HEIGHT = 80, 20
+SPARK_WIDTH, SPARK_HEIGHT, SPARK_MARGIN = 80, 20, 2
 
 
 def _see_other(url: str) -> HttpResponseRedirect:
@@ -45,17 +45,22 @@ def _tabs(user) -> dict:
 
 
 def sparkline_points(totals: list[Decimal]) -> str:
-    """SVG polyline points of totals (0–100) across a SPARK_WIDTH × SPARK_HEIGHT box, left to right;
-    one total is drawn as a flat line."""
+    """SVG polyline points of totals across a SPARK_WIDTH × SPARK_HEIGHT box, left to right, scaled
+    to the person's own lowest and highest total (2 px margin); equal totals draw a flat middle line."""
     if not totals:
         return ""
     if len(totals) == 1:
         totals = totals * 2
+    low, high = min(totals), max(totals)
     step = SPARK_WIDTH / (len(totals) - 1)
-    return " ".join(
-        f"{index * step:.1f},{SPARK_HEIGHT - float(total) / 100 * SPARK_HEIGHT:.1f}"
-        for index, total in enumerate(totals)
-    )
+    drawable = SPARK_HEIGHT - 2 * SPARK_MARGIN
+
+    def y(total) -> float:
+        if high == low:
+            return SPARK_HEIGHT / 2
+        return SPARK_MARGIN + float((high - total) / (high - low)) * drawable
+
+    return " ".join(f"{index * step:.1f},{y(total):.1f}" for index, total in enumerate(totals))
 
 
 def _month_selection(request, form: ResultFilterForm, *, drafts: bool) -> date:

@@ -1,4 +1,5 @@
 import datetime
+from decimal import Decimal
 from unittest import mock
 
 import pytest
@@ -88,7 +89,8 @@ def test_the_sparkline_draws_the_published_months_up_to_the_chosen_one(cast, cli
     totals = [result_of(clerk_staff, SEPTEMBER).total, result.total]
     assert points == sparkline_points(totals)
     assert f'points="{points}"' in response.content.decode()
-    assert sparkline_points([50, 100]) == "0.0,10.0 80.0,0.0"
+    assert sparkline_points([Decimal(50), Decimal(100), Decimal(75)]) == "0.0,18.0 40.0,2.0 80.0,10.0"
+    assert sparkline_points([Decimal(90)]) == "0.0,10.0 80.0,10.0"
 
 
 def results_page_queries(client, user, month: str) -> tuple[int, int]:
