@@ -5,7 +5,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 
 from assessment.models import IndicatorScore, MonthlyResult, ResultRun, ScoreFact, StarLevelChange
 from assessment.scoring import explain
@@ -233,3 +233,84 @@ def branch_visible_to(*, user, code: str) -> Region | None:
         return None
     visible = Hall.objects.visible_to(user).filter(region__path__startswith=branch.path).exists()
     return branch if visible else None
+
+
+# --- Pages ---------------------------------------------------------------------------------------
+
+
+def month_runs(*, user, month: date) -> list[ResultRun]:
+    """The run of each branch shown for `month` to branch management (assessment.runs.view): the
+    published one, else the newest draft. One query."""
+    current: dict[int, ResultRun] = {}
+    for run in (
+        ResultRun.objects.visible_to(user)
+        .filter(month=month.replace(day=1), status__in=[ResultRun.Status.PUBLISHED, ResultRun.Status.DRAFT])
+        .order_by("branch_id", "version")
+    ):
+        shown = current.get(run.branch_id)
+        if shown is None or shown.status != ResultRun.Status.PUBLISHED:
+            current[run.branch_id] = run
+    return list(current.values())
+
+
+def page_results(*, user, month: date, with_drafts: bool):
+    """The results of `month` a results page lists: published ones the user may see (a clerk: their
+    own) or, `with_drafts` (branch management), the published or newest draft run of each of their
+    branches. Joined for listing, ranked by post and rank in branch."""
+    month = month.replace(day=1)
+    if with_drafts:
+        runs = [run.pk for run in month_runs(user=user, month=month)]
+        results = MonthlyResult.objects.filter(run_id__in=runs)
+    else:
+        results = MonthlyResult.objects.visible_to(user).filter(month=month)
+    return results.select_related("staff", "hall", "run", "run__branch").order_by(
+        "post", "rank_in_branch", "staff__employee_no"
+    )
+
+
+def visible_result(*, user, pk: int, with_drafts: bool) -> MonthlyResult:
+    """One result the user may open: published and in scope, or (`with_drafts`) any result of a run
+    of their branches. Raises MonthlyResult.DoesNotExist otherwise."""
+    if with_drafts:
+        results = MonthlyResult.objects.filter(run__in=ResultRun.objects.visible_to(user))
+    else:
+        results = MonthlyResult.objects.visible_to(user)
+    return results.select_related("staff", "hall", "run", "run__branch").get(pk=pk)
+
+
+def result_trends(*, user, staff_ids, month: date, months: int = 6) -> dict[int, list[tuple[date, Decimal]]]:
+    """The published totals of each person over the `months` months ending with `month`, oldest
+    first, as the user may see them. One query."""
+    month = month.replace(day=1)
+    trends: dict[int, list[tuple[date, Decimal]]] = {}
+    for staff_id, when, total in (
+        MonthlyResult.objects.visible_to(user)
+        .filter(staff_id__in=list(staff_ids), month__gte=add_months(month, 1 - months), month__lte=month)
+        .order_by("staff_id", "month")
+        .values_list("staff_id", "month", "total")
+    ):
+        trends.setdefault(staff_id, []).append((when, total))
+    return trends
+
+
+def latest_result_month(*, user, with_drafts: bool) -> date | None:
+    """The newest month with a result the user may see (drafts included for branch management)."""
+    if with_drafts:
+        return (
+            ResultRun.objects.visible_to(user)
+            .filter(status__in=[ResultRun.Status.PUBLISHED, ResultRun.Status.DRAFT])
+            .order_by("-month")
+            .values_list("month", flat=True)
+            .first()
+        )
+    return MonthlyResult.objects.visible_to(user).order_by("-month").values_list("month", flat=True).first()
+
+
+def branches_visible_to(*, user):
+    """The branches holding at least one hall the user sees, by code."""
+    halls = Hall.objects.visible_to(user)
+    return (
+        Region.objects.filter(kind=Region.Kind.BRANCH)
+        .filter(Q(pk__in=halls.values("region_id")) | Q(pk__in=halls.values("region__parent_id")))
+        .order_by("code")
+    )

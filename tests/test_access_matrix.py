@@ -577,6 +577,47 @@ ACCESS: dict[str, Access] = {
     "api-qualification-detail": Access(
         {**HALL_SEEN, "anonymous": (NO_TOKEN, NO_TOKEN), "clerk": (404, 404)}, kwargs=qualification_pk
     ),
+    # --- assessment pages: results for everyone signed in, runs for branch roles, rating for halls ---
+    "assessment:results": Access(PAGE_LIST),
+    "assessment:results-export": Access(PAGE_LIST),
+    "assessment:ranking": Access(PAGE_LIST),
+    "assessment:score-card": Access(
+        # A clerk sees only their own card; this one belongs to another clerk of the hall.
+        {**HALL_SEEN, "clerk": (404, 404), "hr_client": (LOGIN, LOGIN)},
+        kwargs=published_result_pk,
+    ),
+    "assessment:runs": Access(
+        every(403, anonymous=LOGIN, hr_client=LOGIN, branch_manager=200, inspector=200, admin_user=200)
+    ),
+    "assessment:run-compute": Access(
+        # An empty form is shown again with its errors.
+        every(403, anonymous=LOGIN, hr_client=LOGIN, branch_manager=200, admin_user=200),
+        method="post",
+    ),
+    "assessment:run-progress": Access(
+        every(
+            (403, 403),
+            anonymous=(LOGIN, LOGIN),
+            hr_client=(LOGIN, LOGIN),
+            branch_manager=(200, 404),
+            inspector=(200, 404),
+            admin_user=(200, 200),
+        ),
+        kwargs=draft_run_pk,
+    ),
+    "assessment:run-publish": Access(
+        every(
+            (403, 403),
+            anonymous=(LOGIN, LOGIN),
+            hr_client=(LOGIN, LOGIN),
+            branch_manager=(200, 404),
+            admin_user=(200, 200),
+        ),
+        kwargs=draft_run_pk,
+    ),
+    "assessment:rating": Access(
+        every(403, anonymous=LOGIN, hr_client=LOGIN, hall_manager=200, other_hall_manager=200, admin_user=200)
+    ),
     "api-schema": Access(every(200)),
     "api-docs": Access(every(200)),
 }

@@ -19,7 +19,8 @@
   var PALETTE = { A: "#0b5394", B: "#6fa8dc" };
   var FALLBACK = ["#0b5394", "#6fa8dc", "#f6b26b", "#93c47d", "#e06666", "#8e7cc3"];
 
-  // Charts read their data from a json_script tag named by data-chart on the canvas.
+  // Charts read their data from a json_script tag named by data-chart on the canvas: labels and
+  // datasets, bars stacked unless the data says "stacked": false (side-by-side bars with decimals).
   function drawCharts(root) {
     if (typeof window.Chart === "undefined") {
       return;
@@ -30,6 +31,7 @@
         return;
       }
       var data = JSON.parse(source.textContent);
+      var stacked = data.stacked !== false;
       canvas.dataset.drawn = "1";
       new window.Chart(canvas, {
         type: "bar",
@@ -49,8 +51,8 @@
           maintainAspectRatio: false,
           plugins: { legend: { position: "bottom" } },
           scales: {
-            x: { stacked: true, grid: { display: false } },
-            y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } },
+            x: { stacked: stacked, grid: { display: false } },
+            y: { stacked: stacked, beginAtZero: true, ticks: stacked ? { precision: 0 } : {} },
           },
         },
       });
