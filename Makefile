@@ -18,6 +18,7 @@ $(PY):
 $(STAMP): requirements.lock | $(PY)
 	$(PY) -m pip install --quiet --disable-pip-version-check "uv>=0.5"
 	$(VENV)/bin/uv pip install --quiet -p $(PY) -r requirements.lock
+	@test -f .env || printf '# Development checkout only (git-ignored); production sets real environment variables.\nDJANGO_DEBUG=1\n' > .env
 	touch $(STAMP)
 
 install: $(STAMP)
