@@ -13,6 +13,7 @@ from assessment.api import (
     StarLevelChangeViewSet,
     SupervisorRatingView,
 )
+from assessment.elimination_api import AppealViewSet, EliminationEntryViewSet, EliminationListViewSet
 from complaints.api import ComplaintViewSet
 from halls.api import HallViewSet
 from staffing.api import StaffViewSet
@@ -31,6 +32,11 @@ router.register("assessment/runs", ResultRunViewSet, basename="api-assessment-ru
 router.register(
     "assessment/star-level-changes", StarLevelChangeViewSet, basename="api-assessment-star-change"
 )
+router.register("assessment/elimination-lists", EliminationListViewSet, basename="api-assessment-elimination")
+router.register(
+    "assessment/elimination-entries", EliminationEntryViewSet, basename="api-assessment-elimination-entry"
+)
+router.register("assessment/elimination-appeals", AppealViewSet, basename="api-assessment-elimination-appeal")
 
 urlpatterns = router.urls + [
     path("assessment/hall-ranking/", HallRankingView.as_view(), name="api-assessment-hall-ranking"),

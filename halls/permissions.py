@@ -55,6 +55,12 @@ ACTION_ROLES: dict[str, set[str]] = {
     "assessment.rate": {HALL},
     "assessment.import": {BRANCH, HALL},
     "assessment.manage_schemes": {BRANCH},
+    "elimination.view": {BRANCH, HALL, CLERK, HR},
+    "elimination.review": {BRANCH},
+    "elimination.confirm": {BRANCH},
+    "elimination.decide_appeal": {BRANCH},
+    "elimination.record_outcome": {BRANCH},
+    "elimination.appeal": {HALL, CLERK},
 }
 
 
