@@ -57,3 +57,7 @@ class AppealInvalid(DomainError):
 
 class OutcomeInvalid(DomainError):
     field = "outcome"
+
+
+class EliminationRuleInvalid(DomainError):
+    field = "bottom_percent"

@@ -56,6 +56,7 @@ ACTION_ROLES: dict[str, set[str]] = {
     "assessment.import": {BRANCH, HALL},
     "assessment.manage_schemes": {BRANCH},
     "elimination.view": {BRANCH, HALL, CLERK, HR},
+    "elimination.manage_rule": {BRANCH},
     "elimination.review": {BRANCH},
     "elimination.confirm": {BRANCH},
     "elimination.decide_appeal": {BRANCH},

@@ -12,7 +12,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from assessment.exceptions import AppealInvalid, EliminationStateError, OutcomeInvalid
+from assessment.exceptions import AppealInvalid, EliminationRuleInvalid, EliminationStateError, OutcomeInvalid
 from assessment.models import Appeal, EliminationEntry, EliminationList, EliminationRule, ResultRun
 from assessment.services.compute import require_branch_permission
 from halls.audit import record_audit
@@ -82,6 +82,46 @@ WHERE month = %(month)s
   AND (by_percent OR by_hall OR by_total)
   AND bottom_months >= COALESCE(%(months)s::integer, 1)
 """
+
+
+@transaction.atomic
+def set_elimination_rule(
+    *,
+    branch,
+    actor,
+    bottom_percent=None,
+    bottom_per_hall: int | None = None,
+    total_below=None,
+    consecutive_months: int | None = None,
+    exclude_probation: bool = True,
+    min_service_months: int = 0,
+    max_leave_days: int | None = None,
+) -> EliminationRule:
+    """Create or replace the branch's elimination rule; lists generated from now on use it (a list
+    keeps the rule it was generated with in `rule_snapshot`). Refuses a rule with no criterion
+    (EliminationRuleInvalid); the database refuses out-of-range figures. Needs
+    elimination.manage_rule over the branch."""
+    require_branch_permission(actor, "elimination.manage_rule", branch)
+    if bottom_percent is None and bottom_per_hall is None and total_below is None:
+        raise EliminationRuleInvalid(
+            _("Choose at least one of bottom percent, bottom per hall or total below.")
+        )
+    rule, _created = EliminationRule.objects.update_or_create(
+        branch=branch,
+        defaults={
+            "bottom_percent": bottom_percent,
+            "bottom_per_hall": bottom_per_hall,
+            "total_below": total_below,
+            "consecutive_months": consecutive_months,
+            "exclude_probation": exclude_probation,
+            "min_service_months": min_service_months,
+            "max_leave_days": max_leave_days,
+        },
+    )
+    record_audit(
+        actor=actor, action="assessment.elimination.rule_set", subject=rule, data=_rule_snapshot(rule)
+    )
+    return rule
 
 
 def _months_before(month, count: int):

@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from assessment.exceptions import AppealInvalid, EliminationStateError, OutcomeInvalid
+from assessment.exceptions import AppealInvalid, EliminationRuleInvalid, EliminationStateError, OutcomeInvalid
 from assessment.models import Appeal, EliminationEntry, EliminationList, EliminationRule, Measure, ResultRun
 from assessment.services import compute_month_results, publish_results
 from assessment.services.elimination import (
@@ -18,6 +18,7 @@ from assessment.services.elimination import (
     file_appeal,
     generate_elimination_list,
     record_outcome,
+    set_elimination_rule,
     start_review,
 )
 from halls.models import AuditEvent
@@ -369,3 +370,18 @@ def test_the_entries_endpoint_runs_the_same_queries_at_n_and_3n_rows(cast, api, 
     month = OCTOBER
     large = count(6)
     assert small[0] < large[0] and small[1] == large[1]
+
+
+def test_branch_management_sets_the_rule_with_an_audit_row(branch, branch_manager, hall_manager):
+    with pytest.raises(PermissionDenied):
+        set_elimination_rule(branch=branch, actor=hall_manager, bottom_per_hall=1)
+    with pytest.raises(EliminationRuleInvalid, match="at least one"):
+        set_elimination_rule(branch=branch, actor=branch_manager, consecutive_months=2)
+    set_elimination_rule(branch=branch, actor=branch_manager, bottom_per_hall=1)
+    rule = set_elimination_rule(
+        branch=branch, actor=branch_manager, bottom_percent=Decimal("5"), max_leave_days=15
+    )
+    assert (rule.bottom_per_hall, rule.bottom_percent, rule.max_leave_days) == (None, Decimal("5"), 15)
+    assert EliminationRule.objects.count() == 1
+    audit = AuditEvent.objects.filter(action="assessment.elimination.rule_set").order_by("pk").last()
+    assert audit.data["bottom_percent"] == "5" and audit.actor == branch_manager
