@@ -4,9 +4,13 @@ assessment.services (validation, locks, audit rows, frozen published numbers).""
 from django.contrib import admin
 
 from assessment.models import (
+    Appeal,
     AssessmentScheme,
     CustomerEvaluation,
     DailyKpi,
+    EliminationEntry,
+    EliminationList,
+    EliminationRule,
     FactImport,
     FactRevision,
     Indicator,
@@ -94,6 +98,10 @@ for model, fields in (
     (FactRevision, ["month", "revision", "changed_at"]),
     (StarLevelPolicy, ["name", "effective_from", "average_months", "promote_after_months"]),
     (StarLevelChange, ["staff", "month", "from_level", "to_level"]),
+    (EliminationRule, ["branch", "bottom_percent", "bottom_per_hall", "total_below", "consecutive_months"]),
+    (EliminationList, ["run", "month", "status", "confirmed_at"]),
+    (EliminationEntry, ["elimination_list", "staff", "hall", "status", "outcome"]),
+    (Appeal, ["entry", "filed_by", "status", "decided_by", "decided_at"]),
 ):
     admin.site.register(
         model,

@@ -45,3 +45,19 @@ class RunNotPublishable(DomainError):
 
 class RatingInvalid(DomainError):
     field = "month"
+
+
+class EliminationStateError(DomainError):
+    field = "status"
+
+
+class AppealInvalid(DomainError):
+    field = "reason"
+
+
+class OutcomeInvalid(DomainError):
+    field = "outcome"
+
+
+class EliminationRuleInvalid(DomainError):
+    field = "bottom_percent"

@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from halls.models import Hall, Region
+from halls.models import Hall, Region, Role
 from halls.scoping import scope_for
 from halls.triggers import touch_updated_at
 from staffing.models import Staff
@@ -801,3 +801,266 @@ class StarLevelChange(models.Model):
     @property
     def hall(self):
         return self.staff.hall
+
+
+# --- Bottom-elimination list (末位淘汰) -------------------------------------------------------------
+
+
+class EliminationRule(models.Model):
+    """A branch's rule for the bottom-elimination list. The bottom group of a month is everyone
+    eligible matched by any configured criterion (bottom percent of the branch's post, bottom N of
+    the hall's post, total below a threshold); with `consecutive_months` K, only people in the bottom
+    group in each of the K latest published months (this one included) are listed. Probation,
+    short service and long approved leave in the month make a person ineligible."""
+
+    branch = models.OneToOneField(
+        Region, verbose_name=_("branch"), on_delete=models.PROTECT, related_name="elimination_rule"
+    )
+    bottom_percent = models.DecimalField(
+        _("bottom percent of the branch"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    bottom_per_hall = models.PositiveSmallIntegerField(_("bottom N per hall"), null=True, blank=True)
+    total_below = models.DecimalField(_("total below"), max_digits=6, decimal_places=2, null=True, blank=True)
+    consecutive_months = models.PositiveSmallIntegerField(
+        _("consecutive months in the bottom group"), null=True, blank=True
+    )
+    exclude_probation = models.BooleanField(_("exclude people on probation"), default=True)
+    min_service_months = models.PositiveSmallIntegerField(_("minimum months of service"), default=0)
+    max_leave_days = models.PositiveSmallIntegerField(
+        _("exclude with approved leave days in the month of at least"), null=True, blank=True
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("elimination rule")
+        verbose_name_plural = _("elimination rules")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(bottom_percent__isnull=False)
+                | Q(bottom_per_hall__isnull=False)
+                | Q(total_below__isnull=False),
+                name="elimination_rule_has_criterion",
+            ),
+            models.CheckConstraint(
+                condition=Q(bottom_percent__isnull=True) | Q(bottom_percent__gt=0, bottom_percent__lte=100),
+                name="elimination_rule_percent_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(bottom_per_hall__isnull=True) | Q(bottom_per_hall__gte=1),
+                name="elimination_rule_per_hall_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(consecutive_months__isnull=True) | Q(consecutive_months__gte=2),
+                name="elimination_rule_consecutive_at_least_two",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_leave_days__isnull=True) | Q(max_leave_days__gte=1),
+                name="elimination_rule_leave_days_positive",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.branch.code} elimination rule"
+
+
+class EliminationListQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Branch roles see every state of their branches' lists; hall managers and clerks see lists
+        under review (to appeal) and confirmed ones; HR clients see confirmed lists only."""
+        scope = scope_for(user)
+        if scope.sees_everything:
+            return self.all()
+        q = Q(pk__in=[])
+        for role, paths in scope.region_roles.items():
+            states = (
+                [EliminationList.Status.CONFIRMED]
+                if role == Role.HR_CLIENT
+                else [
+                    EliminationList.Status.GENERATED,
+                    EliminationList.Status.UNDER_REVIEW,
+                    EliminationList.Status.CONFIRMED,
+                ]
+            )
+            for path in paths:
+                q |= Q(run__branch__path__startswith=path, status__in=states)
+        hall_ids = set(scope.managed_hall_ids) | ({scope.own_hall_id} if scope.own_hall_id else set())
+        if hall_ids:
+            q |= Q(
+                entries__hall_id__in=hall_ids,
+                status__in=[EliminationList.Status.UNDER_REVIEW, EliminationList.Status.CONFIRMED],
+            )
+        return self.filter(q).distinct()
+
+
+class EliminationList(models.Model):
+    """The bottom-elimination list of one published run: generated → under_review → confirmed."""
+
+    class Status(models.TextChoices):
+        GENERATED = "generated", _("Generated")
+        UNDER_REVIEW = "under_review", _("Under review")
+        CONFIRMED = "confirmed", _("Confirmed")
+
+    run = models.OneToOneField(
+        ResultRun, verbose_name=_("result run"), on_delete=models.PROTECT, related_name="elimination_list"
+    )
+    month = models.DateField(_("month"))
+    rule_snapshot = models.JSONField(_("rule applied"), default=dict)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.GENERATED)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = EliminationListQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("elimination list")
+        verbose_name_plural = _("elimination lists")
+        ordering = ["-month", "run"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["generated", "under_review", "confirmed"]),
+                name="elimination_list_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="confirmed") | Q(confirmed_at__isnull=False),
+                name="elimination_list_confirmed_has_time",
+            ),
+        ]
+        indexes = [models.Index(fields=["updated_at", "id"], name="elimination_list_sync_idx")]
+        triggers = [touch_updated_at()]
+
+    def __str__(self):
+        return f"{self.run_id} {self.month:%Y-%m} ({self.status})"
+
+
+class EliminationEntryQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Entries of the lists the user sees, narrowed to the user's rows: hall managers their halls',
+        clerks their own (see staff_row_scope)."""
+        qs = self.filter(elimination_list__in=EliminationList.objects.visible_to(user))
+        q = staff_row_scope(user)
+        return qs if q is None else qs.filter(q)
+
+
+class EliminationEntry(models.Model):
+    """One person on a list, with the rules that matched. An upheld appeal sets status
+    `removed_on_appeal`; the row stays (HR sync sees the withdrawal)."""
+
+    class Status(models.TextChoices):
+        LISTED = "listed", _("Listed")
+        REMOVED_ON_APPEAL = "removed_on_appeal", _("Removed on appeal")
+
+    class Outcome(models.TextChoices):
+        IMPROVEMENT_PLAN = "improvement_plan", _("Improvement plan")
+        WARNING = "warning", _("Warning")
+        DISMISSAL = "dismissal", _("Dismissal")
+
+    elimination_list = models.ForeignKey(
+        EliminationList, verbose_name=_("elimination list"), on_delete=models.PROTECT, related_name="entries"
+    )
+    result = models.ForeignKey(
+        MonthlyResult, verbose_name=_("monthly result"), on_delete=models.PROTECT, related_name="+"
+    )
+    staff = models.ForeignKey(
+        Staff, verbose_name=_("staff member"), on_delete=models.PROTECT, related_name="elimination_entries"
+    )
+    hall = models.ForeignKey(Hall, verbose_name=_("hall"), on_delete=models.PROTECT, related_name="+")
+    reasons = models.JSONField(_("rules matched"), default=list)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.LISTED)
+    outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, blank=True)
+    outcome_note = models.TextField(_("outcome note"), blank=True)
+    outcome_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    outcome_recorded_at = models.DateTimeField(_("outcome recorded"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = EliminationEntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("elimination entry")
+        verbose_name_plural = _("elimination entries")
+        ordering = ["elimination_list", "staff_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["elimination_list", "staff"], name="elimination_entry_one_per_staff"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["listed", "removed_on_appeal"]), name="elimination_entry_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome__in=["", "improvement_plan", "warning", "dismissal"]),
+                name="elimination_entry_outcome_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome="") | Q(outcome_recorded_at__isnull=False, status="listed"),
+                name="elimination_entry_outcome_recorded",
+            ),
+        ]
+        indexes = [models.Index(fields=["updated_at", "id"], name="elimination_entry_sync_idx")]
+        triggers = [touch_updated_at()]
+
+    def __str__(self):
+        return f"{self.elimination_list_id}/{self.staff_id} ({self.status})"
+
+
+class AppealQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(entry__in=EliminationEntry.objects.visible_to(user))
+
+
+class Appeal(models.Model):
+    """An appeal against an entry, filed by the clerk or their hall manager and decided by the branch
+    manager with a written reason; upheld removes the entry."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        UPHELD = "upheld", _("Upheld")
+        REJECTED = "rejected", _("Rejected")
+
+    entry = models.ForeignKey(
+        EliminationEntry, verbose_name=_("entry"), on_delete=models.PROTECT, related_name="appeals"
+    )
+    filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(_("reason"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decision_reason = models.TextField(_("decision reason"), blank=True)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AppealQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("appeal")
+        verbose_name_plural = _("appeals")
+        ordering = ["entry", "created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["entry"], condition=Q(status="pending"), name="appeal_one_pending_per_entry"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "upheld", "rejected"]), name="appeal_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="pending")
+                | (Q(decided_by__isnull=False, decided_at__isnull=False) & ~Q(decision_reason="")),
+                name="appeal_decision_has_reason",
+            ),
+            models.CheckConstraint(condition=~Q(reason=""), name="appeal_has_reason"),
+        ]
+        triggers = [touch_updated_at()]
+
+    def __str__(self):
+        return f"appeal {self.entry_id} ({self.status})"
+
+    @property
+    def hall(self):
+        return self.entry.hall

@@ -6,7 +6,9 @@ from celery import shared_task
 from django.contrib.auth import get_user_model
 
 from assessment.exceptions import MonthBeingComputed
+from assessment.models import ResultRun
 from assessment.services import compute_month_results
+from assessment.services.elimination import generate_elimination_list
 from halls.models import Region
 
 
@@ -31,3 +33,12 @@ def compute_month_results_task(self, branch_id: int, month_iso: str, actor_id: i
     actor = get_user_model().objects.get(pk=actor_id) if actor_id else None
     run = compute_month_results(branch=branch, month=date.fromisoformat(month_iso), actor=actor)
     return run.pk
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def generate_elimination_list_task(run_id: int) -> int | None:
+    """Generate the bottom-elimination list of a published run (queued on commit by publish_results)
+    and return the list id, or None when the branch has no rule. Safe to run twice: a run's list is
+    generated once and a rerun writes nothing."""
+    elimination_list = generate_elimination_list(run=ResultRun.objects.get(pk=run_id))
+    return elimination_list.pk if elimination_list is not None else None

@@ -13,6 +13,7 @@ from assessment.api import (
     StarLevelChangeViewSet,
     SupervisorRatingView,
 )
+from assessment.elimination_api import AppealViewSet, EliminationEntryViewSet, EliminationListViewSet
 from complaints.api import ComplaintViewSet
 from halls.api import HallViewSet
 from staffing.api import StaffViewSet
@@ -43,6 +44,11 @@ router.register("training/sessions", TrainingSessionViewSet, basename="api-train
 router.register("training/attendance", AttendanceViewSet, basename="api-training-attendance")
 router.register("training/exam-results", ExamResultViewSet, basename="api-training-exam-result")
 router.register("qualifications", QualificationViewSet, basename="api-qualification")
+router.register("assessment/elimination-lists", EliminationListViewSet, basename="api-assessment-elimination")
+router.register(
+    "assessment/elimination-entries", EliminationEntryViewSet, basename="api-assessment-elimination-entry"
+)
+router.register("assessment/elimination-appeals", AppealViewSet, basename="api-assessment-elimination-appeal")
 
 urlpatterns = router.urls + [
     path("assessment/hall-ranking/", HallRankingView.as_view(), name="api-assessment-hall-ranking"),

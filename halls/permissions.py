@@ -60,6 +60,13 @@ ACTION_ROLES: dict[str, set[str]] = {
     "training.manage_programs": {BRANCH},
     "training.record": {BRANCH, HALL},
     "training.plan": {BRANCH, HALL},
+    "elimination.view": {BRANCH, HALL, CLERK, HR},
+    "elimination.manage_rule": {BRANCH},
+    "elimination.review": {BRANCH},
+    "elimination.confirm": {BRANCH},
+    "elimination.decide_appeal": {BRANCH},
+    "elimination.record_outcome": {BRANCH},
+    "elimination.appeal": {HALL, CLERK},
 }
 
 

@@ -22,8 +22,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import get_resolver, reverse
 from django.utils import timezone
 
-from assessment.models import MonthlyResult
+from assessment.models import EliminationRule, MonthlyResult
 from assessment.services import compute_month_results, publish_results
+from assessment.services.elimination import (
+    confirm_elimination_list,
+    file_appeal,
+    generate_elimination_list,
+    start_review,
+)
 from complaints.models import ComplaintAttachment
 from staffing.models import Roster
 from tests.complaints.factories import ComplaintFactory
@@ -173,6 +179,42 @@ def published_result_pk(cast, hall):
 def draft_run_pk(cast, hall):
     StaffFactory(hall=hall)
     return {"pk": compute_month_results(branch=hall.region.parent, month=OCTOBER).pk}
+
+
+def elimination_entry(cast, hall, status, *, appeal=False):
+    """An entry of a new clerk of `hall` on the October list of its branch, the list in `status`
+    (every total is 0: all tied at the bottom of each hall, so everyone is listed)."""
+    staff = StaffFactory(hall=hall)
+    branch = hall.region.parent
+    EliminationRule.objects.get_or_create(branch=branch, defaults={"bottom_per_hall": 1})
+    run = compute_month_results(branch=branch, month=OCTOBER)
+    publish_results(run=run, actor=cast.admin_user)
+    elimination_list = generate_elimination_list(run=run)
+    if status != "generated":
+        start_review(elimination_list=elimination_list, actor=cast.admin_user)
+    entry = elimination_list.entries.get(staff=staff)
+    filed = file_appeal(entry=entry, actor=cast.admin_user, reason="申诉") if appeal else None
+    if status == "confirmed":
+        confirm_elimination_list(elimination_list=elimination_list, actor=cast.admin_user)
+    return entry, filed
+
+
+def elimination_list_pk(status):
+    return lambda cast, hall: {"pk": elimination_entry(cast, hall, status)[0].elimination_list_id}
+
+
+def elimination_entry_pk(status):
+    return lambda cast, hall: {"pk": elimination_entry(cast, hall, status)[0].pk}
+
+
+def pending_appeal_pk(cast, hall):
+    return {"pk": elimination_entry(cast, hall, "under_review", appeal=True)[1].pk}
+
+
+# Branch-management actions on the elimination list: the permission first, then the object.
+ELIMINATION_BRANCH_ACTION = every(
+    (403, 403), anonymous=(NO_TOKEN, NO_TOKEN), branch_manager=(200, 404), admin_user=(200, 200)
+)
 
 
 def complaint_pk(status, *, paused=False):
@@ -617,6 +659,65 @@ ACCESS: dict[str, Access] = {
     ),
     "assessment:rating": Access(
         every(403, anonymous=LOGIN, hr_client=LOGIN, hall_manager=200, other_hall_manager=200, admin_user=200)
+    ),
+    # --- bottom-elimination list: HR sees confirmed lists; appeals by the clerk or hall manager ---
+    "api-assessment-elimination-list": Access(every(200, anonymous=NO_TOKEN, inspector=403)),
+    "api-assessment-elimination-detail": Access(
+        every(
+            (200, 404),
+            anonymous=(NO_TOKEN, NO_TOKEN),
+            inspector=(403, 403),
+            other_hall_manager=(404, 404),
+            admin_user=(200, 200),
+        ),
+        kwargs=elimination_list_pk("confirmed"),
+    ),
+    "api-assessment-elimination-review": Access(
+        ELIMINATION_BRANCH_ACTION, kwargs=elimination_list_pk("generated"), method="post", json=True
+    ),
+    "api-assessment-elimination-confirm": Access(
+        ELIMINATION_BRANCH_ACTION, kwargs=elimination_list_pk("under_review"), method="post", json=True
+    ),
+    "api-assessment-elimination-entry-list": Access(every(200, anonymous=NO_TOKEN, inspector=403)),
+    "api-assessment-elimination-entry-detail": Access(
+        # A clerk sees only their own entry; this one belongs to another clerk of the hall.
+        every(
+            (200, 404),
+            anonymous=(NO_TOKEN, NO_TOKEN),
+            inspector=(403, 403),
+            other_hall_manager=(404, 404),
+            clerk=(404, 404),
+            admin_user=(200, 200),
+        ),
+        kwargs=elimination_entry_pk("confirmed"),
+    ),
+    "api-assessment-elimination-entry-appeal": Access(
+        every(
+            (403, 403),
+            anonymous=(NO_TOKEN, NO_TOKEN),
+            hall_manager=(201, 404),
+            other_hall_manager=(404, 404),
+            clerk=(404, 404),
+            admin_user=(201, 201),
+        ),
+        kwargs=elimination_entry_pk("under_review"),
+        method="post",
+        json=True,
+        data=lambda cast, hall: {"reason": "数据有误"},
+    ),
+    "api-assessment-elimination-entry-outcome": Access(
+        ELIMINATION_BRANCH_ACTION,
+        kwargs=elimination_entry_pk("confirmed"),
+        method="post",
+        json=True,
+        data=lambda cast, hall: {"outcome": "warning", "note": "书面警告"},
+    ),
+    "api-assessment-elimination-appeal-decide": Access(
+        ELIMINATION_BRANCH_ACTION,
+        kwargs=pending_appeal_pk,
+        method="post",
+        json=True,
+        data=lambda cast, hall: {"upheld": True, "decision_reason": "属实"},
     ),
     "api-schema": Access(every(200)),
     "api-docs": Access(every(200)),

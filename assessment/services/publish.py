@@ -78,4 +78,7 @@ def publish_results(*, run: ResultRun, actor) -> ResultRun:
             "star_level_changes": changed,
         },
     )
+    from assessment.tasks import generate_elimination_list_task  # tasks import the services
+
+    transaction.on_commit(lambda: generate_elimination_list_task.delay(run.pk))
     return run

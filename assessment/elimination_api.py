@@ -1,0 +1,177 @@
+"""Bottom-elimination list API: lists with entries and outcomes (HR sees confirmed lists only),
+entries for sync (`updated_since` + cursor; removals on appeal stay as tombstones), review,
+confirmation, appeals, decisions and outcomes."""
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from assessment import elimination_selectors as selectors
+from assessment.filters import MonthFilter
+from assessment.models import Appeal, EliminationEntry, EliminationList
+from assessment.serializers import MonthField
+from assessment.services import elimination as services
+from halls.filters import UpdatedSinceFilterSet
+
+
+class AppealSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Appeal
+        fields = ["id", "reason", "status", "decision_reason", "created_at", "decided_at"]
+
+
+class EliminationEntrySerializer(serializers.ModelSerializer):
+    employee_no = serializers.CharField(source="staff.employee_no")
+    name = serializers.CharField(source="staff.name")
+    hall = serializers.CharField(source="hall.code")
+    total = serializers.DecimalField(source="result.total", max_digits=6, decimal_places=2)
+    appeals = AppealSerializer(many=True)
+
+    class Meta:
+        model = EliminationEntry
+        fields = [
+            "id",
+            "elimination_list",
+            "employee_no",
+            "name",
+            "hall",
+            "total",
+            "reasons",
+            "status",
+            "outcome",
+            "outcome_note",
+            "outcome_recorded_at",
+            "appeals",
+            "updated_at",
+        ]
+
+
+class EliminationListSerializer(serializers.ModelSerializer):
+    branch = serializers.CharField(source="run.branch.code")
+    month = MonthField()
+    entries = EliminationEntrySerializer(many=True)
+
+    class Meta:
+        model = EliminationList
+        fields = ["id", "branch", "month", "status", "rule_snapshot", "confirmed_at", "entries", "updated_at"]
+
+
+class AppealInputSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+
+
+class DecisionInputSerializer(serializers.Serializer):
+    upheld = serializers.BooleanField()
+    decision_reason = serializers.CharField()
+
+
+class OutcomeInputSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=EliminationEntry.Outcome.choices)
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class EliminationEntryFilterSet(UpdatedSinceFilterSet):
+    month = MonthFilter(field_name="elimination_list__month", label=_("month (YYYY-MM)"))
+
+    class Meta:
+        model = EliminationEntry
+        fields = ["month", "status", "updated_since"]
+
+
+@extend_schema(tags=["assessment"])
+class EliminationListViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Bottom-elimination lists with their entries and outcomes. HR clients see confirmed lists only;
+    hall managers and clerks see lists under review and confirmed ones (their rows); branch
+    management sees every state."""
+
+    serializer_class = EliminationListSerializer
+    permission_actions = {
+        "list": "elimination.view",
+        "retrieve": "elimination.view",
+        "review": "elimination.review",
+        "confirm": "elimination.confirm",
+    }
+
+    def get_queryset(self):
+        return selectors.elimination_lists(user=self.request.user)
+
+    def get_permission_hall(self, obj):
+        return None
+
+    def _answer(self, elimination_list):
+        return Response(EliminationListSerializer(self.get_queryset().get(pk=elimination_list.pk)).data)
+
+    @extend_schema(request=None, responses={200: EliminationListSerializer})
+    @action(detail=True, methods=["post"])
+    def review(self, request, pk=None):
+        """Open a generated list for review (appeals can be filed)."""
+        return self._answer(services.start_review(elimination_list=self.get_object(), actor=request.user))
+
+    @extend_schema(request=None, responses={200: EliminationListSerializer})
+    @action(detail=True, methods=["post"])
+    def confirm(self, request, pk=None):
+        """Confirm a list under review with no pending appeals; HR sees it from now on."""
+        return self._answer(
+            services.confirm_elimination_list(elimination_list=self.get_object(), actor=request.user)
+        )
+
+
+@extend_schema(tags=["assessment"])
+class EliminationEntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Entries of the visible lists, for sync: filter by `updated_since`, page by cursor. An entry
+    removed on appeal stays with status `removed_on_appeal`."""
+
+    serializer_class = EliminationEntrySerializer
+    filterset_class = EliminationEntryFilterSet
+    permission_actions = {
+        "list": "elimination.view",
+        "retrieve": "elimination.view",
+        "appeal": "elimination.appeal",
+        "outcome": "elimination.record_outcome",
+    }
+
+    def get_queryset(self):
+        return selectors.elimination_entries(user=self.request.user)
+
+    @extend_schema(request=AppealInputSerializer, responses={201: AppealSerializer})
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def appeal(self, request, pk=None):
+        """File an appeal against this entry (the clerk or their hall manager)."""
+        entry = self.get_object()
+        data = AppealInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        appeal = services.file_appeal(entry=entry, actor=request.user, reason=data.validated_data["reason"])
+        return Response(AppealSerializer(appeal).data, status=201)
+
+    @extend_schema(request=OutcomeInputSerializer, responses={200: EliminationEntrySerializer})
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def outcome(self, request, pk=None):
+        """Record the outcome for this entry of a confirmed list."""
+        entry = self.get_object()
+        data = OutcomeInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.record_outcome(entry=entry, actor=request.user, **data.validated_data)
+        return Response(EliminationEntrySerializer(self.get_queryset().get(pk=entry.pk)).data)
+
+
+@extend_schema(tags=["assessment"])
+class AppealViewSet(viewsets.GenericViewSet):
+    """Decisions on appeals (the branch manager, with a written reason)."""
+
+    serializer_class = AppealSerializer
+    permission_actions = {"decide": "elimination.decide_appeal"}
+
+    def get_queryset(self):
+        return selectors.appeals(user=self.request.user)
+
+    @extend_schema(request=DecisionInputSerializer, responses={200: AppealSerializer})
+    @action(detail=True, methods=["post"])
+    def decide(self, request, pk=None):
+        """Uphold (the entry is removed) or reject a pending appeal."""
+        appeal = self.get_object()
+        data = DecisionInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        appeal = services.decide_appeal(appeal=appeal, actor=request.user, **data.validated_data)
+        return Response(AppealSerializer(appeal).data)
