@@ -142,6 +142,7 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "halls.lockout.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "halls.lockout.client_address"
+HALLOPS_LOGIN_LOG_RETENTION_DAYS = env.int("DJANGO_LOGIN_LOG_RETENTION_DAYS", default=90)
 AXES_VERBOSE = False  # lockouts are still logged; this only silences the start-up banner
 # Reverse proxies in front of the app that append to X-Forwarded-For (nginx: 1). With 0 the
 # client address is REMOTE_ADDR; behind a proxy that would put every user on one address.
@@ -232,6 +233,10 @@ CELERY_BEAT_SCHEDULE: dict = {}
 CELERY_BEAT_SCHEDULE["halls-purge-idempotency-keys"] = {
     "task": "halls.purge_idempotency_keys",
     "schedule": crontab(hour=3, minute=30),
+}
+CELERY_BEAT_SCHEDULE["halls-purge-login-records"] = {
+    "task": "halls.purge_login_records",
+    "schedule": crontab(hour=3, minute=40),
 }
 CELERY_BEAT_SCHEDULE["complaints-check-deadlines"] = {
     "task": "complaints.tasks.check_complaint_deadlines",

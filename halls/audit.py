@@ -9,6 +9,7 @@ from halls.models import AuditEvent
 ACTION_LABELS = {
     "halls.region.created": _("Region created"),
     "halls.hall.created": _("Hall created"),
+    "halls.hall.updated": _("Hall updated"),
     "halls.opening_hours.set": _("Opening hours set"),
     "staffing.staff.created": _("Staff member created"),
     "staffing.staff.transferred": _("Staff member transferred"),

@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.contrib.auth import get_user_model
 
-from halls import idempotency
+from halls import idempotency, lockout
 from halls.models import Hall
 
 
@@ -23,3 +23,9 @@ def count_visible_halls(user_id: int) -> int:
 def purge_idempotency_keys() -> int:
     """Delete idempotency keys past their keeping period (daily; running it twice deletes nothing more)."""
     return idempotency.purge_idempotency_keys()
+
+
+@shared_task(name="halls.purge_login_records", time_limit=300, soft_time_limit=240)
+def purge_login_records() -> dict[str, int]:
+    """Delete expired failed-login counters and login logs past their keeping period (daily)."""
+    return lockout.purge_login_records()
