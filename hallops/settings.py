@@ -252,6 +252,9 @@ CELERY_BEAT_SCHEDULE["training-remind-qualification-expiry"] = {
 # --- Mail ---------------------------------------------------------------------
 EMAIL_BACKEND = env.str("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="hallops@localhost")
+# Whether in-app notifications are also e-mailed (halls.notifications.send_pending_emails);
+# off where no mail server is configured, so nothing is claimed as sent.
+HALLOPS_NOTIFICATION_EMAILS = env.bool("DJANGO_NOTIFICATION_EMAILS", default=True)
 
 # --- Security in production ---------------------------------------------------
 if not DEBUG:
