@@ -238,6 +238,11 @@ CELERY_BEAT_SCHEDULE["halls-purge-login-records"] = {
     "task": "halls.purge_login_records",
     "schedule": crontab(hour=3, minute=40),
 }
+CELERY_BEAT_SCHEDULE["halls-send-notification-emails"] = {
+    "task": "halls.send_notification_emails",
+    "schedule": 10 * 60,
+    "options": {"expires": 9 * 60},
+}
 CELERY_BEAT_SCHEDULE["complaints-check-deadlines"] = {
     "task": "complaints.tasks.check_complaint_deadlines",
     "schedule": 5 * 60,

@@ -7,9 +7,9 @@ and only the run that inserted a row gets it back. An e-mail is claimed by a com
 UPDATE on `emailed_at` before it is sent, so two workers never send the same one.
 """
 
+import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from functools import partial
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -21,6 +21,8 @@ from halls.models import Hall, Notification
 # send_pending_emails() without ids looks this far back (older ones are not worth an e-mail).
 PENDING_EMAIL_WINDOW = timedelta(days=2)
 PENDING_EMAIL_BATCH = 500
+
+logger = logging.getLogger(__name__)
 
 
 def notify(
@@ -78,8 +80,19 @@ def notify(
     for notification in created:
         notification._state.adding = False
     if created:
-        transaction.on_commit(partial(send_pending_emails, notification_ids=[n.pk for n in created]))
+        ids = [n.pk for n in created]
+        transaction.on_commit(lambda: _queue_emails(ids))
     return created
+
+
+def _queue_emails(notification_ids: list[int]) -> None:
+    """Hand the e-mails to a worker, never the request; the beat sweep catches any the broker lost."""
+    from halls.tasks import send_notification_emails
+
+    try:
+        send_notification_emails.delay(notification_ids=notification_ids)
+    except Exception:  # broker down: the notification stands, the sweep sends its e-mail later
+        logger.warning("could not queue notification e-mails %s", notification_ids, exc_info=True)
 
 
 def send_pending_emails(
@@ -88,8 +101,9 @@ def send_pending_emails(
     """E-mail notifications not yet e-mailed to recipients with an address: the given ones, or
     (without ids) those of the last PENDING_EMAIL_WINDOW, oldest first, at most `limit`. Each is
     claimed by a compare-and-set on `emailed_at` first, so it goes out once even when two workers
-    send at the same time. Sends nothing while settings.HALLOPS_NOTIFICATION_EMAILS is off.
-    Returns how many this call sent."""
+    send at the same time; a send that fails gives the claim back, so the next sweep (beat,
+    every 10 minutes) tries again. Sends nothing while settings.HALLOPS_NOTIFICATION_EMAILS is
+    off. Returns how many this call sent."""
     if not getattr(settings, "HALLOPS_NOTIFICATION_EMAILS", True):
         return 0
     pending = (
@@ -104,18 +118,25 @@ def send_pending_emails(
         pending = pending.filter(created_at__gte=timezone.now() - PENDING_EMAIL_WINDOW)[:limit]
     sent = 0
     for notification in pending:
+        claimed_at = timezone.now()
         claimed = Notification.objects.filter(pk=notification.pk, emailed_at__isnull=True).update(
-            emailed_at=timezone.now()
+            emailed_at=claimed_at
         )
         if not claimed:
             continue  # another worker took it
-        send_mail(
-            notification.subject,
-            notification.body,
-            settings.DEFAULT_FROM_EMAIL,
-            [notification.recipient.email],
-            fail_silently=True,
-        )
+        try:
+            send_mail(
+                notification.subject,
+                notification.body,
+                settings.DEFAULT_FROM_EMAIL,
+                [notification.recipient.email],
+            )
+        except Exception:
+            Notification.objects.filter(pk=notification.pk, emailed_at=claimed_at).update(emailed_at=None)
+            logger.warning(
+                "notification e-mail %s failed; the next sweep retries it", notification.pk, exc_info=True
+            )
+            continue
         sent += 1
     return sent
 

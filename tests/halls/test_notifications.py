@@ -101,6 +101,26 @@ def test_nothing_is_emailed_or_claimed_while_emails_are_off(
     assert len(mail.outbox) == 1
 
 
+def test_a_failed_send_gives_the_claim_back_and_the_beat_sweep_sends_it(
+    cast, monkeypatch, django_capture_on_commit_callbacks
+):
+    from halls import notifications
+    from halls.tasks import send_notification_emails
+
+    def smtp_down(*args, **kwargs):
+        raise ConnectionRefusedError("smtp down")
+
+    monkeypatch.setattr(notifications, "send_mail", smtp_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        (notification,) = send([cast.clerk])
+    notification.refresh_from_db()
+    assert notification.emailed_at is None and mail.outbox == []
+    monkeypatch.undo()
+    assert send_notification_emails.delay().get() == 1  # what beat runs every 10 minutes
+    assert send_notification_emails.delay().get() == 0
+    assert [m.to for m in mail.outbox] == [[cast.clerk.email]]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_senders_send_an_email_once(cast):
     notification = NotificationFactory(recipient=cast.clerk)
