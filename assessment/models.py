@@ -44,7 +44,7 @@ class Measure(models.TextChoices):
     MYSTERY_SHOP_SCORE = "mystery_shop_score", _("Mystery-shop score")
     COMPLAINT_ACCOUNTABILITY = "complaint_accountability", _("Accountable complaints")
     TRAINING_ABSENCES = "training_absences", _("Training sessions missed without excuse")
-    EXAM_SCORE = "exam_score", _("Exam score (% of the maximum)")
+    EXAM_SCORE = "exam_score", _("Exam score (percent of the maximum)")
     # Never written by any feeder; kept so that a scheme made with it still validates.
     TRAINING_SCORE = "training_score", _("Training and exam score (legacy, not written)")
 
