@@ -208,3 +208,30 @@ def test_the_assessment_admin_lists_every_model_read_only(client, admin_user):
         opts = model._meta
         assert client.get(reverse(f"admin:assessment_{opts.model_name}_changelist")).status_code == 200
         assert client.get(reverse(f"admin:assessment_{opts.model_name}_add")).status_code == 403
+
+
+def _december_migration():
+    import importlib
+
+    return importlib.import_module("assessment.migrations.0006_default_schemes_with_complaints_and_training")
+
+
+def test_the_december_migration_runs_once_and_leaves_edited_schemes_alone(branch_manager):
+    from django.apps import apps
+
+    migration = _december_migration()
+    migration.add_versions(apps, None)  # a second run: every post already has its December version
+    assert AssessmentScheme.objects.filter(effective_from=DECEMBER).count() == len(Staff.Post.values)
+    # A post whose rules were edited since the seed gets no version from the migration.
+    without_december_version("guide")
+    edited = create_scheme_version(
+        actor=branch_manager, post="guide", name="Guides 2", effective_from=NOVEMBER, indicators=[spec()]
+    )
+    activate_scheme(actor=branch_manager, scheme=edited)
+    migration.add_versions(apps, None)
+    assert AssessmentScheme.objects.effective_on(DECEMBER).get(post="guide") == edited
+    # Undone, the seeded version is in force again with no end.
+    migration.remove_versions(apps, None)
+    assert AssessmentScheme.objects.filter(effective_from=DECEMBER).count() == 0
+    clerk = AssessmentScheme.objects.effective_on(DECEMBER).get(post="clerk")
+    assert (clerk.version, clerk.effective_to) == (1, None)

@@ -174,3 +174,23 @@ def test_only_someone_who_sees_every_hall_may_backfill(hall_manager, branch_mana
         with pytest.raises(PermissionDenied):
             record_training_facts(actor=user, month=NOVEMBER)
     assert record_training_facts(actor=admin_user, month=NOVEMBER).created == 0
+
+
+def test_recording_a_sheet_runs_the_same_queries_at_3_and_9_people(hall_manager, hall):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = {}
+    for size in (1, 3, 9):  # the first sheet warms the caches (content types) and the month's revision row
+        session = TrainingSessionFactory(
+            halls=[hall], exam_kind="written", exam_max_score=Decimal("100"), exam_pass_mark=Decimal("60")
+        )
+        people = [StaffFactory(hall=hall, employee_no=f"Q{size}{n:03d}") for n in range(size)]
+        rows = [
+            (p.pk, "present" if n % 3 else "absent", "70" if n % 3 else None) for n, p in enumerate(people)
+        ]
+        with CaptureQueriesContext(connection) as queries:
+            record(hall_manager, session, hall, *rows)
+        counts[size] = len(queries)
+        assert ScoreFact.objects.filter(staff__in=people).count() == size + sum(1 for r in rows if r[2])
+    assert counts[3] == counts[9] < 40
