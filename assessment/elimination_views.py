@@ -102,7 +102,9 @@ def _section_tabs(user) -> dict:
 section_tabs = _section_tabs
 
 
-def _render_detail(request, elimination_list: EliminationList, *, review_form=None, status: int = 200):
+def _render_detail(
+    request, elimination_list: EliminationList, *, review_form=None, conflict=None, status: int = 200
+):
     user = request.user
     entries = list(selectors.list_entries(user=user, elimination_list=elimination_list))
     for entry in entries:
@@ -127,6 +129,7 @@ def _render_detail(request, elimination_list: EliminationList, *, review_form=No
             user=user, elimination_list=elimination_list, entries=entries
         ),
         "sees_whole_list": whole,
+        "conflict": conflict,
         **_section_tabs(user),
     }
     return render(request, "assessment/elimination_detail.html", context, status=status)
@@ -153,7 +156,7 @@ def elimination_review(request, pk: int):
         return _see_other(_detail_url(elimination_list))
     current = _visible_list(request.user, pk)
     if form.conflict:
-        return _render_detail(request, current, status=409)
+        return _render_detail(request, current, conflict=form.conflict, status=409)
     return _render_detail(request, current, review_form=form)
 
 
