@@ -144,7 +144,9 @@ class EliminationRuleForm(ServiceForm):
         max_value=Decimal(100),
         max_digits=5,
         decimal_places=2,
-        help_text=_("Everyone in the lowest N % of their post in the branch (ties at the cut-off included)."),
+        help_text=_(
+            "Everyone in the lowest N percent of their post in the branch (ties at the cut-off included)."
+        ),
     )
     bottom_per_hall = forms.IntegerField(
         label=_("Bottom N per hall"),
