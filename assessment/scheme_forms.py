@@ -39,7 +39,7 @@ class IndicatorForm(forms.Form):
     the rule's parameters."""
 
     code = forms.SlugField(label=_("Code"), max_length=40)
-    name = forms.CharField(label=_("Name"), max_length=120)
+    name = forms.CharField(label=_("Indicator name"), max_length=120)
     # Blank first choices: an untouched extra row posts nothing and is ignored.
     source = forms.ChoiceField(label=_("Source"), choices=[("", "—"), *Source.choices])
     measure = forms.ChoiceField(label=_("Measure"), choices=[("", "—"), *Measure.choices])
@@ -138,7 +138,7 @@ def indicator_initial(scheme) -> list[dict]:
 class SchemeVersionForm(forms.Form):
     """The name of the version and the month it is meant to start."""
 
-    name = forms.CharField(label=_("Name"), max_length=120)
+    name = forms.CharField(label=_("Scheme name"), max_length=120)
     effective_from = MonthField(label=_("In force from"))
 
 
