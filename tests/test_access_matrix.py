@@ -26,9 +26,9 @@ from assessment.models import AssessmentScheme, EliminationList, EliminationRule
 from assessment.services import compute_month_results, publish_results
 from assessment.services.elimination import (
     confirm_elimination_list,
+    elimination_version,
     file_appeal,
     generate_elimination_list,
-    elimination_version,
     start_review,
 )
 from complaints.models import ComplaintAttachment
