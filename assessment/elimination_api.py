@@ -2,15 +2,20 @@
 entries for sync (`updated_since` + cursor; removals on appeal stay as tombstones), review,
 confirmation, appeals, decisions and outcomes."""
 
+from decimal import Decimal
+
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from assessment import elimination_selectors as selectors
 from assessment.filters import MonthFilter
-from assessment.models import Appeal, EliminationEntry, EliminationList
+from assessment.models import Appeal, EliminationEntry, EliminationList, EliminationRule
+from assessment.selectors import branches_visible_to
 from assessment.serializers import MonthField
 from assessment.services import elimination as services
 from halls.filters import UpdatedSinceFilterSet
@@ -175,3 +180,60 @@ class AppealViewSet(viewsets.GenericViewSet):
         data.is_valid(raise_exception=True)
         appeal = services.decide_appeal(appeal=appeal, actor=request.user, **data.validated_data)
         return Response(AppealSerializer(appeal).data)
+
+
+RULE_FIELDS = [
+    "bottom_percent",
+    "bottom_per_hall",
+    "total_below",
+    "consecutive_months",
+    "exclude_probation",
+    "min_service_months",
+    "max_leave_days",
+]
+
+
+class EliminationRuleSerializer(serializers.ModelSerializer):
+    branch = serializers.CharField(source="branch.code", read_only=True)
+
+    class Meta:
+        model = EliminationRule
+        fields = ["branch", *RULE_FIELDS, "updated_at"]
+        read_only_fields = ["updated_at"]
+        extra_kwargs = {
+            "bottom_percent": {"min_value": Decimal("0.01"), "max_value": Decimal(100)},
+            "bottom_per_hall": {"min_value": 1},
+            "consecutive_months": {"min_value": 2},
+            "max_leave_days": {"min_value": 1},
+        }
+
+
+@extend_schema(tags=["assessment"])
+class EliminationRuleView(APIView):
+    """A branch's bottom-elimination rule (branch management): GET reads it (404 while none is
+    set), PUT sets the whole rule (fields left out are cleared to their defaults); lists generated
+    from then on use it. At least one of bottom_percent, bottom_per_hall and total_below."""
+
+    permission_actions = {"get": "elimination.manage_rule", "put": "elimination.manage_rule"}
+    serializer_class = EliminationRuleSerializer
+
+    def _branch(self, code: str):
+        branch = branches_visible_to(user=self.request.user).filter(code=code).first()
+        if branch is None:
+            raise Http404
+        return branch
+
+    @extend_schema(responses={200: EliminationRuleSerializer})
+    def get(self, request, branch: str):
+        rule = EliminationRule.objects.select_related("branch").filter(branch=self._branch(branch)).first()
+        if rule is None:
+            raise Http404
+        return Response(EliminationRuleSerializer(rule).data)
+
+    @extend_schema(request=EliminationRuleSerializer, responses={200: EliminationRuleSerializer})
+    def put(self, request, branch: str):
+        region = self._branch(branch)
+        data = EliminationRuleSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        rule = services.set_elimination_rule(branch=region, actor=request.user, **data.validated_data)
+        return Response(EliminationRuleSerializer(rule).data)

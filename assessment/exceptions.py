@@ -61,3 +61,9 @@ class OutcomeInvalid(DomainError):
 
 class EliminationRuleInvalid(DomainError):
     field = "bottom_percent"
+
+
+class EliminationVersionConflict(DomainError):
+    """The page showed an older state of the list, entry or appeal than the one now stored."""
+
+    field = "version"

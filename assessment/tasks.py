@@ -4,12 +4,41 @@ from datetime import date
 
 from celery import shared_task
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from assessment.exceptions import MonthBeingComputed
 from assessment.models import ResultRun
 from assessment.services import compute_month_results
+from assessment.services.compute import add_months
 from assessment.services.elimination import generate_elimination_list
 from halls.models import Region
+
+
+def branches_to_compute(month: date) -> list[int]:
+    """Ids of the branches whose `month` has no run computing or published yet, by code."""
+    busy = ResultRun.objects.filter(
+        month=month, status__in=[ResultRun.Status.COMPUTING, ResultRun.Status.PUBLISHED]
+    ).values("branch_id")
+    return list(
+        Region.objects.filter(kind=Region.Kind.BRANCH)
+        .exclude(pk__in=busy)
+        .order_by("code")
+        .values_list("pk", flat=True)
+    )
+
+
+@shared_task(name="assessment.tasks.compute_previous_month", time_limit=300, soft_time_limit=270)
+def compute_previous_month(today: str | None = None) -> list[int]:
+    """Beat, on the 2nd of each month (Asia/Shanghai): fan out one compute_month_results_task per
+    branch for the previous month and return the branch ids queued. A branch whose month already
+    has a run computing or published is skipped, so a second run queues only what is still missing
+    (and a queued compute of unchanged inputs writes nothing)."""
+    day = date.fromisoformat(today) if today else timezone.localdate()
+    month = add_months(day.replace(day=1), -1)
+    branch_ids = branches_to_compute(month)
+    for branch_id in branch_ids:
+        compute_month_results_task.delay(branch_id, month.isoformat())
+    return branch_ids
 
 
 @shared_task(

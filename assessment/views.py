@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from assessment import selectors, services
+from assessment.elimination_views import section_tabs
 from assessment.forms import ComputeForm, RatingForm, ResultFilterForm, last_month
 from assessment.models import MonthlyResult, ResultRun
 from assessment.services.compute import add_months
@@ -41,7 +42,7 @@ def _sees_drafts(user) -> bool:
 
 def _tabs(user) -> dict:
     """Which of the section's tabs the user may open."""
-    return {"can_view_runs": _sees_drafts(user), "can_rate": has_permission(user, "assessment.rate")}
+    return section_tabs(user)
 
 
 def sparkline_points(totals: list[Decimal]) -> str:

@@ -13,7 +13,12 @@ from assessment.api import (
     StarLevelChangeViewSet,
     SupervisorRatingView,
 )
-from assessment.elimination_api import AppealViewSet, EliminationEntryViewSet, EliminationListViewSet
+from assessment.elimination_api import (
+    AppealViewSet,
+    EliminationEntryViewSet,
+    EliminationListViewSet,
+    EliminationRuleView,
+)
 from complaints.api import ComplaintViewSet
 from halls.api import HallViewSet
 from staffing.api import StaffViewSet
@@ -60,4 +65,9 @@ urlpatterns = router.urls + [
         name="api-assessment-import-evaluations",
     ),
     path("assessment/imports/kpis/", KpiImportView.as_view(), name="api-assessment-import-kpis"),
+    path(
+        "assessment/elimination-rules/<str:branch>/",
+        EliminationRuleView.as_view(),
+        name="api-assessment-elimination-rule",
+    ),
 ]

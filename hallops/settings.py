@@ -253,6 +253,12 @@ CELERY_BEAT_SCHEDULE["training-remind-qualification-expiry"] = {
     "schedule": crontab(hour=7, minute=0),
     "options": {"expires": 6 * 60 * 60},
 }
+CELERY_BEAT_SCHEDULE["assessment-compute-previous-month"] = {
+    # The 2nd at 02:00 Asia/Shanghai (CELERY_TIMEZONE): last month's facts are in by then.
+    "task": "assessment.tasks.compute_previous_month",
+    "schedule": crontab(day_of_month=2, hour=2, minute=0),
+    "options": {"expires": 12 * 60 * 60},
+}
 
 # --- Mail ---------------------------------------------------------------------
 EMAIL_BACKEND = env.str("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

@@ -22,10 +22,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import get_resolver, reverse
 from django.utils import timezone
 
-from assessment.models import EliminationRule, MonthlyResult
+from assessment.models import AssessmentScheme, EliminationList, EliminationRule, MonthlyResult
 from assessment.services import compute_month_results, publish_results
 from assessment.services.elimination import (
     confirm_elimination_list,
+    elimination_version,
     file_appeal,
     generate_elimination_list,
     start_review,
@@ -219,6 +220,50 @@ def pending_appeal_pk(cast, hall):
 # Branch-management actions on the elimination list: the permission first, then the object.
 ELIMINATION_BRANCH_ACTION = every(
     (403, 403), anonymous=(NO_TOKEN, NO_TOKEN), branch_manager=(200, 404), admin_user=(200, 200)
+)
+
+
+def latest_list_version(cast, hall):
+    """The version a page showed of the newest list of `hall`'s branch (the one `kwargs` made)."""
+    latest = EliminationList.objects.filter(run__branch=hall.region.parent).latest("pk")
+    return {"version": elimination_version("list", latest.pk)}
+
+
+def branch_rule(cast, hall):
+    branch = hall.region.parent
+    EliminationRule.objects.get_or_create(branch=branch, defaults={"bottom_percent": 10})
+    return {"branch": branch.code}
+
+
+def scheme_pk(cast, hall):
+    return {"pk": AssessmentScheme.objects.order_by("pk").first().pk}
+
+
+# Elimination pages of branch management: the permission first (403), then the object (404).
+ELIMINATION_BRANCH_PAGE = every(
+    (403, 403),
+    anonymous=(LOGIN, LOGIN),
+    hr_client=(LOGIN, LOGIN),
+    branch_manager=(200, 404),
+    admin_user=(200, 200),
+)
+# Pages of the (company-wide) scheme editor: branch management only.
+SCHEME_PAGE = every(
+    (403, 403),
+    anonymous=(LOGIN, LOGIN),
+    hr_client=(LOGIN, LOGIN),
+    branch_manager=(200, 200),
+    admin_user=(200, 200),
+)
+BRANCH_ONLY_PAGE = every(403, anonymous=LOGIN, hr_client=LOGIN, branch_manager=200, admin_user=200)
+# A list under review seen by the people on it: the hall's manager and the listed clerk.
+ELIMINATION_LIST_PAGE = every(
+    (200, 404),
+    anonymous=(LOGIN, LOGIN),
+    hr_client=(LOGIN, LOGIN),
+    inspector=(403, 403),
+    other_hall_manager=(404, 404),
+    admin_user=(200, 200),
 )
 
 
@@ -732,6 +777,57 @@ ACCESS: dict[str, Access] = {
         json=True,
         data=lambda cast, hall: {"upheld": True, "decision_reason": "属实"},
     ),
+    "api-assessment-elimination-rule": Access(
+        every((403, 403), anonymous=(NO_TOKEN, NO_TOKEN), branch_manager=(200, 404), admin_user=(200, 200)),
+        kwargs=branch_rule,
+    ),
+    # --- elimination pages: lists for the people on them, review and decisions for branch management ---
+    "assessment:elimination-lists": Access(every(200, anonymous=LOGIN, hr_client=LOGIN, inspector=403)),
+    "assessment:elimination-detail": Access(
+        ELIMINATION_LIST_PAGE, kwargs=elimination_list_pk("under_review")
+    ),
+    "assessment:elimination-export": Access(
+        ELIMINATION_LIST_PAGE, kwargs=elimination_list_pk("under_review")
+    ),
+    "assessment:elimination-review": Access(
+        every(
+            (403, 403),
+            anonymous=(LOGIN, LOGIN),
+            hr_client=(LOGIN, LOGIN),
+            branch_manager=(SEE_OTHER, 404),
+            admin_user=(SEE_OTHER, SEE_OTHER),
+        ),
+        kwargs=elimination_list_pk("generated"),
+        method="post",
+        data=latest_list_version,
+    ),
+    "assessment:elimination-confirm": Access(
+        ELIMINATION_BRANCH_PAGE, kwargs=elimination_list_pk("under_review")
+    ),
+    "assessment:elimination-appeal": Access(
+        # A clerk appeals only their own entry; this one belongs to another clerk of the hall.
+        every(
+            (403, 403),
+            anonymous=(LOGIN, LOGIN),
+            hr_client=(LOGIN, LOGIN),
+            hall_manager=(200, 404),
+            other_hall_manager=(404, 404),
+            clerk=(404, 404),
+            admin_user=(200, 200),
+        ),
+        kwargs=elimination_entry_pk("under_review"),
+    ),
+    "assessment:elimination-outcome": Access(
+        ELIMINATION_BRANCH_PAGE, kwargs=elimination_entry_pk("confirmed")
+    ),
+    "assessment:elimination-appeals": Access(BRANCH_ONLY_PAGE),
+    "assessment:elimination-appeal-decide": Access(ELIMINATION_BRANCH_PAGE, kwargs=pending_appeal_pk),
+    "assessment:elimination-rule": Access(BRANCH_ONLY_PAGE),
+    "assessment:schemes": Access(BRANCH_ONLY_PAGE),
+    "assessment:scheme-detail": Access(SCHEME_PAGE, kwargs=scheme_pk),
+    "assessment:scheme-new-version": Access(SCHEME_PAGE, kwargs=scheme_pk),
+    "assessment:scheme-edit": Access(SCHEME_PAGE, kwargs=scheme_pk),
+    "assessment:scheme-activate": Access(SCHEME_PAGE, kwargs=scheme_pk),
     "api-schema": Access(every(200)),
     "api-docs": Access(every(200)),
 }

@@ -12,7 +12,13 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from assessment.exceptions import AppealInvalid, EliminationRuleInvalid, EliminationStateError, OutcomeInvalid
+from assessment.exceptions import (
+    AppealInvalid,
+    EliminationRuleInvalid,
+    EliminationStateError,
+    EliminationVersionConflict,
+    OutcomeInvalid,
+)
 from assessment.models import Appeal, EliminationEntry, EliminationList, EliminationRule, ResultRun
 from assessment.services.compute import require_branch_permission
 from halls.audit import record_audit
@@ -82,6 +88,53 @@ WHERE month = %(month)s
   AND (by_percent OR by_hall OR by_total)
   AND bottom_months >= COALESCE(%(months)s::integer, 1)
 """
+
+
+# Versions of what a page showed: a digest of the rows' ids, states and updated_at (every change
+# touches updated_at through a trigger, and appeals are only ever added), so any change since the
+# page was rendered changes it. A digest rather than max(updated_at): a transaction that started
+# earlier can commit later with an older now().
+_VERSION_SQL = {
+    "list": """
+        SELECT left(md5(concat_ws('|', l.status, l.updated_at,
+            (SELECT string_agg(e.id || '@' || e.status || e.outcome || e.updated_at, ',' ORDER BY e.id)
+             FROM assessment_eliminationentry e WHERE e.elimination_list_id = l.id),
+            (SELECT string_agg(a.id || '@' || a.status || a.updated_at, ',' ORDER BY a.id)
+             FROM assessment_appeal a JOIN assessment_eliminationentry e ON e.id = a.entry_id
+             WHERE e.elimination_list_id = l.id))), 16)
+        FROM assessment_eliminationlist l WHERE l.id = %s
+    """,
+    "entry": """
+        SELECT left(md5(concat_ws('|', l.status, e.status, e.outcome, e.updated_at,
+            (SELECT string_agg(a.id || '@' || a.status || a.updated_at, ',' ORDER BY a.id)
+             FROM assessment_appeal a WHERE a.entry_id = e.id))), 16)
+        FROM assessment_eliminationentry e
+        JOIN assessment_eliminationlist l ON l.id = e.elimination_list_id WHERE e.id = %s
+    """,
+    "appeal": """
+        SELECT left(md5(concat_ws('|', l.status, e.status, a.status, a.updated_at)), 16)
+        FROM assessment_appeal a
+        JOIN assessment_eliminationentry e ON e.id = a.entry_id
+        JOIN assessment_eliminationlist l ON l.id = e.elimination_list_id WHERE a.id = %s
+    """,
+}
+
+
+def elimination_version(kind: str, pk: int) -> str:
+    """The version of a list, an entry (with its appeals) or an appeal, as a page posts it back
+    (one query). `kind` is "list", "entry" or "appeal"."""
+    with connection.cursor() as cursor:
+        cursor.execute(_VERSION_SQL[kind], [pk])
+        row = cursor.fetchone()
+    return row[0] if row else ""
+
+
+def _check_version(kind: str, pk: int, expected: str | None) -> None:
+    """Refuse a change made from a page that showed an older state (call with the rows locked)."""
+    if expected is not None and expected != elimination_version(kind, pk):
+        raise EliminationVersionConflict(
+            _("Someone changed this in the meantime; the page now shows the current state.")
+        )
 
 
 @transaction.atomic
@@ -196,11 +249,15 @@ def _locked_list(elimination_list: EliminationList) -> EliminationList:
 
 
 @transaction.atomic
-def start_review(*, elimination_list: EliminationList, actor) -> EliminationList:
+def start_review(
+    *, elimination_list: EliminationList, actor, expected_version: str | None = None
+) -> EliminationList:
     """Open a generated list for review: hall managers and clerks see it and may appeal.
-    Refuses any other state (EliminationStateError). Needs elimination.review over the branch."""
+    Refuses any other state (EliminationStateError) and, given `expected_version`, a list changed
+    since (EliminationVersionConflict). Needs elimination.review over the branch."""
     elimination_list = _locked_list(elimination_list)
     require_branch_permission(actor, "elimination.review", elimination_list.run.branch)
+    _check_version("list", elimination_list.pk, expected_version)
     if elimination_list.status != EliminationList.Status.GENERATED:
         raise EliminationStateError(_("Only a generated list can be put under review."))
     elimination_list.status = EliminationList.Status.UNDER_REVIEW
@@ -210,12 +267,16 @@ def start_review(*, elimination_list: EliminationList, actor) -> EliminationList
 
 
 @transaction.atomic
-def confirm_elimination_list(*, elimination_list: EliminationList, actor) -> EliminationList:
+def confirm_elimination_list(
+    *, elimination_list: EliminationList, actor, expected_version: str | None = None
+) -> EliminationList:
     """Confirm a list under review; from now on HR sees it and outcomes can be recorded. Refuses a
-    list not under review and one with pending appeals (EliminationStateError). Needs
+    list not under review and one with pending appeals (EliminationStateError) and, given
+    `expected_version`, a list changed since (EliminationVersionConflict). Needs
     elimination.confirm over the branch."""
     elimination_list = _locked_list(elimination_list)
     require_branch_permission(actor, "elimination.confirm", elimination_list.run.branch)
+    _check_version("list", elimination_list.pk, expected_version)
     if elimination_list.status != EliminationList.Status.UNDER_REVIEW:
         raise EliminationStateError(_("Only a list under review can be confirmed."))
     if Appeal.objects.filter(entry__elimination_list=elimination_list, status=Appeal.Status.PENDING).exists():
@@ -239,11 +300,14 @@ def _locked_entry(entry: EliminationEntry) -> EliminationEntry:
 
 
 @transaction.atomic
-def file_appeal(*, entry: EliminationEntry, actor, reason: str) -> Appeal:
+def file_appeal(
+    *, entry: EliminationEntry, actor, reason: str, expected_version: str | None = None
+) -> Appeal:
     """File an appeal against a listed entry of a list under review. The clerk may appeal only their
     own entry, a hall manager the entries of their hall (elimination.appeal). Refuses an empty reason,
-    a removed entry, a second pending appeal (AppealInvalid) and a list not under review
-    (EliminationStateError)."""
+    a removed entry, a second pending appeal (AppealInvalid), a list not under review
+    (EliminationStateError) and, given `expected_version`, an entry changed since
+    (EliminationVersionConflict)."""
     entry = _locked_entry(entry)
     require_permission(actor, "elimination.appeal", hall=entry.hall)
     scope = scope_for(actor)
@@ -253,6 +317,7 @@ def file_appeal(*, entry: EliminationEntry, actor, reason: str) -> Appeal:
         and scope.own_staff_id != entry.staff_id
     ):
         raise PermissionDenied("elimination.appeal")
+    _check_version("entry", entry.pk, expected_version)
     if entry.elimination_list.status != EliminationList.Status.UNDER_REVIEW:
         raise EliminationStateError(_("Appeals are filed while the list is under review."))
     if entry.status != EliminationEntry.Status.LISTED:
@@ -267,14 +332,18 @@ def file_appeal(*, entry: EliminationEntry, actor, reason: str) -> Appeal:
 
 
 @transaction.atomic
-def decide_appeal(*, appeal: Appeal, actor, upheld: bool, decision_reason: str) -> Appeal:
+def decide_appeal(
+    *, appeal: Appeal, actor, upheld: bool, decision_reason: str, expected_version: str | None = None
+) -> Appeal:
     """Decide a pending appeal with a written reason. Upheld: the entry becomes `removed_on_appeal`
     (the row stays and its updated_at moves, so HR sync sees the withdrawal). Refuses a decided
-    appeal, an empty reason (AppealInvalid) and a confirmed list (EliminationStateError). Needs
+    appeal, an empty reason (AppealInvalid), a confirmed list (EliminationStateError) and, given
+    `expected_version`, an appeal changed since (EliminationVersionConflict). Needs
     elimination.decide_appeal over the branch."""
     appeal = Appeal.objects.select_for_update().get(pk=appeal.pk)
     entry = _locked_entry(appeal.entry)
     require_branch_permission(actor, "elimination.decide_appeal", entry.elimination_list.run.branch)
+    _check_version("appeal", appeal.pk, expected_version)
     if entry.elimination_list.status != EliminationList.Status.UNDER_REVIEW:
         raise EliminationStateError(_("Appeals are decided while the list is under review."))
     if appeal.status != Appeal.Status.PENDING:
@@ -302,13 +371,17 @@ def decide_appeal(*, appeal: Appeal, actor, upheld: bool, decision_reason: str) 
 
 
 @transaction.atomic
-def record_outcome(*, entry: EliminationEntry, actor, outcome: str, note: str = "") -> EliminationEntry:
+def record_outcome(
+    *, entry: EliminationEntry, actor, outcome: str, note: str = "", expected_version: str | None = None
+) -> EliminationEntry:
     """Record what happens to a listed person of a confirmed list (improvement plan, warning,
     dismissal) with a note; a later call replaces it. Refuses an unknown outcome, a removed entry
-    (OutcomeInvalid) and a list not confirmed (EliminationStateError). Needs
-    elimination.record_outcome over the branch."""
+    (OutcomeInvalid), a list not confirmed (EliminationStateError) and, given `expected_version`,
+    an entry changed since (EliminationVersionConflict). Needs elimination.record_outcome over
+    the branch."""
     entry = _locked_entry(entry)
     require_branch_permission(actor, "elimination.record_outcome", entry.elimination_list.run.branch)
+    _check_version("entry", entry.pk, expected_version)
     if entry.elimination_list.status != EliminationList.Status.CONFIRMED:
         raise EliminationStateError(_("Outcomes are recorded on confirmed lists only."))
     if entry.status != EliminationEntry.Status.LISTED:
