@@ -353,6 +353,10 @@ def _aggregate(run: ResultRun, params: dict) -> None:
     """Population and per-person fact aggregates into session temp tables, under a share lock on
     the month's fact revision (no fact writer commits in between)."""
     with transaction.atomic(), connection.cursor() as cursor:
+        # A month of a province is millions of facts: with the default 4 MB the planner merge-joins
+        # the population against an index scan of the whole month and sorts; with room to hash it
+        # scans the month once, hashes the population and the groups (this transaction only).
+        cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute("DROP TABLE IF EXISTS _assess_pop, _assess_agg")
         revision = _current_revision(cursor, run.month, share_lock=True)
         if revision != run.fact_revision:
