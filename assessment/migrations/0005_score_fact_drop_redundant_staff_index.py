@@ -5,16 +5,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('assessment', '0004_elimination'),
-        ('staffing', '0003_discipline_record'),
+        ("assessment", "0004_elimination"),
+        ("staffing", "0003_discipline_record"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='scorefact',
-            name='staff',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='score_facts', to='staffing.staff'),
+            model_name="scorefact",
+            name="staff",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="score_facts",
+                to="staffing.staff",
+            ),
         ),
     ]

@@ -256,4 +256,6 @@ def test_evaluations_import_from_excel_with_time_cells(clerk_staff, hall_manager
         ("1001", "dissatisfied"),
         ("T1", "very_satisfied"),
     ]
-    assert CustomerEvaluation.objects.get(device_txn_id="T1").rated_at.isoformat() == "2026-10-05T01:30:00+00:00"
+    assert (
+        CustomerEvaluation.objects.get(device_txn_id="T1").rated_at.isoformat() == "2026-10-05T01:30:00+00:00"
+    )
