@@ -319,6 +319,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--month", default="2026-10", help="YYYY-MM, in the past")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=3, help="measured pairs of each comparison")
+    parser.add_argument("--only", choices=["job", "import"], help="measure one comparison only")
     parser.add_argument(
         "--reuse", action="store_true", help="measure again on the database the last run built (no rebuild)"
     )
@@ -359,17 +360,20 @@ def main(argv: list[str]) -> int:
         )
 
     print(_conditions())
-    job = bench_job(branch, month, args.repeat)
-    print(
-        f"(a) monthly job vs hand-written SQL (same totals and ranks, verified each run): "
-        f"{job['run'].staff_count} results, queries per job run {sorted(set(job['queries']))}"
-    )
-    _print_pairs(job["pairs"], ("job", "query"), 1.5)
-
-    imp = bench_import(admin, month, args.import_rows, rng, args.repeat)
-    print(f"(b) import of {args.import_rows} evaluation rows (all created) vs a plain COPY of the same file:")
-    _print_pairs(imp["pairs"], ("import", "COPY"), 3)
-    print(f"    re-import of the last file: {imp['again']:.2f} s, {imp['again_created']} created")
+    if args.only in (None, "job"):
+        job = bench_job(branch, month, args.repeat)
+        print(
+            f"(a) monthly job vs hand-written SQL (same totals and ranks, verified each run): "
+            f"{job['run'].staff_count} results, queries per job run {sorted(set(job['queries']))}"
+        )
+        _print_pairs(job["pairs"], ("job", "query"), 1.5)
+    if args.only in (None, "import"):
+        imp = bench_import(admin, month, args.import_rows, rng, args.repeat)
+        print(
+            f"(b) import of {args.import_rows} evaluation rows (all created) vs a plain COPY of the same file:"
+        )
+        _print_pairs(imp["pairs"], ("import", "COPY"), 3)
+        print(f"    re-import of the last file: {imp['again']:.2f} s, {imp['again_created']} created")
     print(_conditions())
     return 0
 
