@@ -125,6 +125,9 @@ WHERE f.month = %(first)s::date AND f.revision <= %(revision)s
 GROUP BY f.staff_id, f.source, f.measure
 """
 
+# Rows are written in key order (result ids are drawn in staff order, see _aggregate): the B-tree
+# inserts of the indicator scores and results then append at the right edge of each index instead
+# of touching pages all over it.
 # Each person's result id is taken from the sequence up front (in _assess_pop), so the indicator
 # scores go straight into their table and the totals are summed from there: no temp table of
 # indicator rows. IndicatorScore has no database FK (see the model), so this order is allowed.
@@ -147,6 +150,7 @@ CROSS JOIN LATERAL (SELECT ROUND(CASE
             ELSE i.max_points * (v.value - i.band_low) / (i.band_high - i.band_low) END
         WHEN i.rule = 'deduction' THEN GREATEST(i.floor, i.max_points - i.deduction_per_unit * v.value)
         ELSE LEAST(i.max_points, GREATEST(0, v.value)) END, 2) AS points) pts
+ORDER BY p.result_id, i.id
 """
 
 
@@ -208,6 +212,7 @@ SELECT result_id, %(run)s, staff_id, hall_id, post, %(first)s::date, scheme_id, 
        END,
        now(), now()
 FROM banded
+ORDER BY result_id
 """
 
 # --- The job -------------------------------------------------------------------------------------
@@ -361,7 +366,7 @@ def _aggregate(run: ResultRun, params: dict) -> None:
             ResultRun.objects.filter(pk=run.pk).update(fact_revision=revision, input_hash=run.input_hash)
         cursor.execute(
             "CREATE TEMP TABLE _assess_pop AS SELECT nextval(pg_get_serial_sequence('assessment_monthlyresult', 'id'))"
-            f" AS result_id, pop.* FROM ({POPULATION_SQL}) pop",
+            f" AS result_id, pop.* FROM ({POPULATION_SQL}) pop ORDER BY pop.staff_id",
             params,
         )
         cursor.execute("CREATE UNIQUE INDEX ON _assess_pop (staff_id)")

@@ -77,6 +77,8 @@ def record_score_facts(*, facts: Iterable[FactInput] | StagedFacts) -> FactWrite
     already published (FactsFrozen) — published numbers and the evidence behind them stay as they were.
     """
     with connection.cursor() as cursor:
+        # The batch's checks hash up to every fact of an import: keep them in memory.
+        cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute(
             """
             CREATE TEMP TABLE _incoming_facts (
@@ -119,7 +121,10 @@ def _record(cursor, facts) -> FactWriteResult:
             count(*) FILTER (WHERE ms.measure IS NULL),
             count(*) FILTER (WHERE NOT (i.evidence_type = ANY(%s::text[]))),
             count(*) FILTER (WHERE i.value < 0),
-            count(*) - count(DISTINCT (i.evidence_type, i.evidence_id, i.measure))
+            -- Hashed, not sorted: count(DISTINCT (...)) sorted every row of a 100,000-fact batch.
+            (SELECT count(*) FROM (
+                SELECT 1 FROM _incoming_facts GROUP BY evidence_type, evidence_id, measure HAVING count(*) > 1
+             ) d)
         FROM _incoming_facts i
         LEFT JOIN ({pairs_sql}) ms ON ms.measure = i.measure AND ms.source = i.source
         """,

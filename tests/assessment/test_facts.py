@@ -70,6 +70,15 @@ def test_invalid_facts_are_refused_and_nothing_is_written(clerk_staff, change, m
     assert not ScoreFact.objects.exists() and revision() == 0
 
 
+def test_the_same_evidence_twice_in_one_batch_is_refused(clerk_staff):
+    good = fact_input(clerk_staff, Measure.SALES, 1)
+    other = fact_input(clerk_staff, Measure.SALES, 2)
+    again = FactInput(**{**good.__dict__, "value": Decimal("7")})
+    with pytest.raises(FactInvalid, match="appear twice"):
+        record_score_facts(facts=[good, other, again])
+    assert not ScoreFact.objects.exists() and revision() == 0
+
+
 def test_a_fact_behind_published_numbers_cannot_change(branch, clerk_staff, branch_manager):
     add_facts(fact_input(clerk_staff, Measure.SALES, 100, evidence_id=9))
     publish_results(run=compute_month_results(branch=branch, month=OCTOBER), actor=branch_manager)
