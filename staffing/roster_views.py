@@ -19,6 +19,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from halls.business_calendar import uncovered_warning, uncovered_years
 from halls.exports import XLSX_CONTENT_TYPE
 from halls.models import Hall, Role
 from halls.pages import paginate
@@ -50,6 +51,8 @@ SCHEDULE_WEEKS = 4
 LEAVE_SHOWN_DAYS = 30
 REQUESTS_SHOWN_DAYS = 7
 GENERATING = (Roster.Generation.QUEUED, Roster.Generation.RUNNING)
+# The generate page warns about years without a national calendar this far ahead.
+CALENDAR_LOOKAHEAD_DAYS = 92
 
 
 def _hall(request, pk: int) -> Hall:
@@ -132,10 +135,22 @@ def roster_generate(request, pk: int):
     context = {
         "hall": hall,
         "form": form,
+        "calendar_warning": _lookahead_warning(form),
         "shift_types": hall.shift_types.filter(is_active=True).order_by("start", "code"),
         **_hall_actions(request.user, hall),
     }
     return render(request, "staffing/roster_generate.html", context)
+
+
+def _lookahead_warning(form) -> str:
+    """The warning for years without a national calendar from today to the lookahead (or the
+    end of the period asked for, when later)."""
+    today = timezone.localdate()
+    end = today + timedelta(days=CALENDAR_LOOKAHEAD_DAYS)
+    asked = form.cleaned_data.get("period_end") if form.is_bound and hasattr(form, "cleaned_data") else None
+    if asked is not None and asked > end:
+        end = asked
+    return uncovered_warning(uncovered_years(today, end))
 
 
 # --- One version ---------------------------------------------------------------------------------
@@ -194,6 +209,7 @@ def roster_detail(request, pk: int):
             grid=grid,
             heatmap=coverage_heatmap(roster=roster),
             report=_generation_summary(roster, grid.staff_names),
+            calendar_warning=uncovered_warning(grid.uncovered_years),
         )
     return render(request, "staffing/roster_detail.html", context)
 
