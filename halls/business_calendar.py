@@ -108,7 +108,8 @@ def branch_id_of(region: Region) -> int:
 @dataclass
 class BusinessCalendarReader:
     """Answers day by day from rows already read: the branch's days (date -> (working, note)),
-    the national table (date -> (kind, name)) and the years the table covers. Pure: no query."""
+    the national table (date -> (kind, name)), then the package; any other date is ordinary.
+    `table_years` (years with table rows) only decides coverage. Pure: no query."""
 
     branch_days: dict[date, tuple[bool, str]] = field(default_factory=dict)
     national_days: dict[date, tuple[str, str]] = field(default_factory=dict)
@@ -124,8 +125,6 @@ class BusinessCalendarReader:
         if day in self.national_days:
             kind, name = self.national_days[day]
             return CalendarDay(day, kind, name, "national")
-        if day.year in self.table_years:
-            return CalendarDay(day)
         holidays, makeup, _years = _package()
         if day in holidays:
             return CalendarDay(day, HOLIDAY, holidays[day], "package")
