@@ -33,6 +33,7 @@ from staffing.roster_forms import (
     LeaveForm,
     PublishForm,
     RosterGenerateForm,
+    RosterImportForm,
     StaffRequestForm,
     TrafficImportForm,
 )
@@ -84,6 +85,7 @@ def _hall_actions(user, hall: Hall) -> dict:
         "can_manage_leave": has_permission(user, "leave.manage", hall=hall),
         "can_request": has_permission(user, "roster.request", hall=hall),
         "can_import": has_permission(user, "traffic.import", hall=hall),
+        "can_import_roster": has_permission(user, "roster.import", hall=hall),
     }
 
 
@@ -151,6 +153,35 @@ def _lookahead_warning(form) -> str:
     if asked is not None and asked > end:
         end = asked
     return uncovered_warning(uncovered_years(today, end))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def roster_import_page(request, pk: int):
+    """Import a roster file (CSV or .xlsx) as a new draft version: all or nothing, with the rows
+    in error or the rules broken listed row by row; on success the new version's grid, whose
+    findings (coverage, minimum hours, seniors) show as for any draft."""
+    hall = _hall(request, pk)
+    require_permission(request.user, "roster.import", hall=hall)
+    form = RosterImportForm(request.POST or None, request.FILES or None, hall=hall)
+    if request.method == "POST" and form.is_valid():
+        result = form.save(actor=request.user)
+        if result is not None:
+            messages.success(
+                request,
+                _("Version %(v)s imported with %(n)s shifts; %(f)s finding(s) to review below.")
+                % {"v": result.roster.version, "n": result.assignments, "f": len(result.findings)},
+            )
+            response = redirect("roster_detail", pk=result.roster.pk)
+            response.status_code = 303
+            return response
+    context = {
+        "hall": hall,
+        "form": form,
+        "calendar_warning": _lookahead_warning(form),
+        **_hall_actions(request.user, hall),
+    }
+    return render(request, "staffing/roster_import.html", context)
 
 
 # --- One version ---------------------------------------------------------------------------------
