@@ -258,16 +258,20 @@ def import_roster(
             row_errors.append((number, "date", _("not a date like 2026-03-02")))
         if day is not None and not start <= day <= end:
             row_errors.append((number, "date", _("%(day)s is outside the period") % {"day": day.isoformat()}))
-        if person is not None and day is not None and person.hall_id != hall.pk:
-            if not any(first <= day <= last for first, last in lent_in.get(person.pk, ())):
-                row_errors.append(
-                    (
-                        number,
-                        "staff",
-                        _("%(name)s is not on this hall's staff and not lent to it on %(day)s")
-                        % {"name": person.name, "day": day.isoformat()},
-                    )
+        if (
+            person is not None
+            and day is not None
+            and person.hall_id != hall.pk
+            and not any(first <= day <= last for first, last in lent_in.get(person.pk, ()))
+        ):
+            row_errors.append(
+                (
+                    number,
+                    "staff",
+                    _("%(name)s is not on this hall's staff and not lent to it on %(day)s")
+                    % {"name": person.name, "day": day.isoformat()},
                 )
+            )
         code = _text(values.get("shift"))
         if code not in shifts:
             row_errors.append(
