@@ -287,7 +287,7 @@ def test_the_page_shows_row_errors_and_broken_rules_and_saves_nothing(setup, cli
     data = {"period_start": "2026-03-02", "period_end": "2026-03-08"}
     bad = client.post(url, {**data, "file": SimpleUploadedFile("r.csv", csv_bytes("Z999,2026-03-02,D,,"))})
     html = bad.content.decode()
-    assert bad.status_code == 200 and "Z999" in html and "没有导入任何内容" in html
+    assert bad.status_code == 200 and "Z999" in html and "未导入任何数据" in html
     Leave.objects.create(staff=setup["ben"], kind="annual", start_date=MONDAY, end_date=MONDAY, approved=True)
     refused = client.post(
         url, {**data, "file": SimpleUploadedFile("r.csv", csv_bytes("B002,2026-03-02,D,guide,"))}
