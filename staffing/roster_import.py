@@ -137,7 +137,7 @@ def _read_xlsx(content: bytes) -> list[list]:
     try:
         sheet = book.worksheets[0]
         rows = []
-        for row in sheet.iter_rows(values_only=True):
+        for row in sheet.iter_rows(values_only=True, max_col=10):
             if len(rows) > MAX_ROWS:
                 raise _too_many()
             rows.append(list(row[:10]))

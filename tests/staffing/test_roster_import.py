@@ -326,6 +326,6 @@ def test_the_api_imports_multipart_and_answers_row_errors_as_json(setup, api):
     )
     assert bad.status_code == 400
     assert bad.json()["rows"] == [
-        {"row": 2, "column": "shift", "message": "this hall has no shift with code X"}
+        {"row": 2, "column": "shift", "message": "本营业厅没有代码为 X 的班次"}  # zh-hans by default
     ]
     assert "file" in bad.json()["errors"]
