@@ -32,7 +32,7 @@ migrate: install
 
 run: install migrate
 	DJANGO_DEBUG=1 $(PY) manage.py seed_demo --scale small --seed 1 --if-empty
-	DJANGO_DEBUG=1 $(PY) manage.py demo_logins
+	DJANGO_DEBUG=1 $(PY) manage.py demo_logins --base-url http://$(HOST):$(PORT)
 	DJANGO_DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
 SCALE ?= small

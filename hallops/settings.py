@@ -142,6 +142,7 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "halls.lockout.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "halls.lockout.client_address"
+HALLOPS_LOGIN_LOG_RETENTION_DAYS = env.int("DJANGO_LOGIN_LOG_RETENTION_DAYS", default=90)
 AXES_VERBOSE = False  # lockouts are still logged; this only silences the start-up banner
 # Reverse proxies in front of the app that append to X-Forwarded-For (nginx: 1). With 0 the
 # client address is REMOTE_ADDR; behind a proxy that would put every user on one address.
@@ -233,6 +234,15 @@ CELERY_BEAT_SCHEDULE["halls-purge-idempotency-keys"] = {
     "task": "halls.purge_idempotency_keys",
     "schedule": crontab(hour=3, minute=30),
 }
+CELERY_BEAT_SCHEDULE["halls-purge-login-records"] = {
+    "task": "halls.purge_login_records",
+    "schedule": crontab(hour=3, minute=40),
+}
+CELERY_BEAT_SCHEDULE["halls-send-notification-emails"] = {
+    "task": "halls.send_notification_emails",
+    "schedule": 10 * 60,
+    "options": {"expires": 9 * 60},
+}
 CELERY_BEAT_SCHEDULE["complaints-check-deadlines"] = {
     "task": "complaints.tasks.check_complaint_deadlines",
     "schedule": 5 * 60,
@@ -247,6 +257,9 @@ CELERY_BEAT_SCHEDULE["training-remind-qualification-expiry"] = {
 # --- Mail ---------------------------------------------------------------------
 EMAIL_BACKEND = env.str("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="hallops@localhost")
+# Whether in-app notifications are also e-mailed (halls.notifications.send_pending_emails);
+# off where no mail server is configured, so nothing is claimed as sent.
+HALLOPS_NOTIFICATION_EMAILS = env.bool("DJANGO_NOTIFICATION_EMAILS", default=True)
 
 # --- Security in production ---------------------------------------------------
 if not DEBUG:

@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
@@ -18,7 +17,6 @@ urlpatterns = [
     path("training/", include("training.urls")),
 ]
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Uploaded files (complaint attachments, inspection photos) are never served from a public
+# /media/ URL, not even in DEBUG: only views that check the user's scope and audit the opening
+# hand them out.

@@ -8,6 +8,7 @@ nobody can keep a real user out from another address.
 """
 
 import ipaddress
+from datetime import timedelta
 
 from axes.attempts import get_cool_off_threshold
 from axes.handlers.database import AxesDatabaseHandler
@@ -85,3 +86,22 @@ def client_address(request) -> str | None:
     except ValueError:
         return remote
     return candidate
+
+
+def purge_login_records(*, now=None) -> dict[str, int]:
+    """Delete login records nobody needs any more (daily beat job; running it twice deletes nothing more).
+
+    Failure counters (``AccessAttempt``) only matter within the cool-off, so those older than a day
+    go; the login and failure logs are a security trail and stay ``HALLOPS_LOGIN_LOG_RETENTION_DAYS``
+    (default 90)."""
+    from axes.models import AccessFailureLog, AccessLog
+    from django.utils import timezone
+
+    now = now or timezone.now()
+    counters_before = now - max(settings.AXES_COOLOFF_TIME, timedelta(days=1))
+    logs_before = now - timedelta(days=settings.HALLOPS_LOGIN_LOG_RETENTION_DAYS)
+    return {
+        "attempts": AccessAttempt.objects.filter(attempt_time__lt=counters_before).delete()[0],
+        "failure_logs": AccessFailureLog.objects.filter(attempt_time__lt=logs_before).delete()[0],
+        "access_logs": AccessLog.objects.filter(attempt_time__lt=logs_before).delete()[0],
+    }

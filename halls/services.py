@@ -115,11 +115,28 @@ def update_hall(*, actor, hall: Hall, **changes) -> Hall:
         raise DomainError(_("You cannot move halls into this region."), field="region")
     if "code" in changes and Hall.objects.filter(code=changes["code"]).exclude(pk=hall.pk).exists():
         raise HallCodeTaken(_("A hall with this code already exists."))
+    before = {name: getattr(hall, name) for name in changes}
     for name, value in changes.items():
         setattr(hall, name, value)
     _check_minimums(hall.min_staff_offpeak, hall.min_staff_peak)
     hall.save()
+    changed = {
+        name: [_audit_value(before[name]), _audit_value(value)]
+        for name, value in changes.items()
+        if before[name] != value
+    }
+    if changed:
+        record_audit(actor=actor, action="halls.hall.updated", subject=hall, hall=hall, data=changed)
     return hall
+
+
+def _audit_value(value):
+    """A JSON-safe rendering of a field value for the audit trail (model instances by id)."""
+    if hasattr(value, "pk"):
+        return value.pk
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
 
 
 @transaction.atomic

@@ -173,8 +173,8 @@ def test_the_command_loads_a_file_and_reports_row_errors(tmp_path):
 
 # --- The move from complaints ---------------------------------------------------------------
 
-BEFORE = [("complaints", "0002_seed_sla_policies"), ("halls", "0003_user_session")]
-AFTER = [("complaints", "0003_move_branch_calendar_days_to_halls"), ("halls", "0004_business_calendar")]
+BEFORE = [("complaints", "0003_move_notifications_to_halls"), ("halls", "0004_notification")]
+AFTER = [("complaints", "0004_move_branch_calendar_days_to_halls"), ("halls", "0005_business_calendar")]
 
 
 @pytest.mark.django_db(transaction=True)

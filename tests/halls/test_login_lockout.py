@@ -176,3 +176,27 @@ def test_client_address_counts_trusted_proxies_from_the_right(rf, count, forward
     request = rf.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=forwarded)
     with override_settings(HALLOPS_TRUSTED_PROXY_COUNT=count):
         assert client_address(request) == expected
+
+
+def test_the_daily_purge_drops_old_login_logs_but_not_a_live_lockout(client, manager):
+    from axes.models import AccessLog
+
+    from halls.tasks import purge_login_records
+
+    start = timezone.now()
+    for days_ago in (120, 91, 10):
+        with time_machine.travel(start - timedelta(days=days_ago), tick=False):
+            assert log_in(client, "manager", PASSWORD, OFFICE).status_code == 302
+            client.logout()
+    with time_machine.travel(start, tick=False):
+        fail(client, "manager", ATTACKER, 5)
+    assert AccessLog.objects.count() == 3
+    with time_machine.travel(start + timedelta(minutes=1), tick=False):
+        counts = purge_login_records.delay().get()
+        assert counts == {"attempts": 0, "failure_logs": 0, "access_logs": 2}
+        assert AccessLog.objects.count() == 1
+        assert list(AccessAttempt.objects.values_list("username", flat=True)) == ["manager"]
+        assert log_in(client, "manager", PASSWORD, ATTACKER).status_code == 429  # still locked
+        assert purge_login_records.delay().get() == {"attempts": 0, "failure_logs": 0, "access_logs": 0}
+    with time_machine.travel(start + timedelta(days=2), tick=False):
+        assert purge_login_records.delay().get()["attempts"] == 1  # a counter nobody cleared

@@ -93,3 +93,23 @@ def test_a_missing_or_unsafe_request_id_is_replaced_by_a_fresh_one(client, incom
 
     assert re.fullmatch(r"[0-9a-f]{32}", first)
     assert first != second
+
+
+def test_uploaded_files_have_no_public_media_url_even_in_debug(settings):
+    """Attachments and photos leave only through views that check scope; /media/ resolves to nothing."""
+    import importlib
+
+    from django.urls import Resolver404, clear_url_caches, resolve
+
+    import hallops.urls
+
+    settings.DEBUG = True
+    try:
+        importlib.reload(hallops.urls)
+        clear_url_caches()
+        with pytest.raises(Resolver404):
+            resolve("/media/complaints/attachments/anything.pdf")
+    finally:
+        settings.DEBUG = False
+        importlib.reload(hallops.urls)
+        clear_url_caches()

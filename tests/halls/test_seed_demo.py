@@ -181,6 +181,11 @@ def test_demo_logins_prints_each_login_its_password_and_the_hr_token(db):
     out = StringIO()
     call_command("demo_logins", "--seed", "2", stdout=out)
     assert hr_demo_token(1) not in out.getvalue() and "not the seed-2 token" in out.getvalue()
+    assert "http://127.0.0.1:8000/login/" in text
+    out = StringIO()
+    call_command("demo_logins", "--base-url", "http://0.0.0.0:8765/", stdout=out)
+    assert "(http://0.0.0.0:8765/login/)" in out.getvalue()
+    assert "http://0.0.0.0:8765/api/v1/staff/" in out.getvalue() and ":8000" not in out.getvalue()
 
 
 def test_steps_are_discovered_from_each_apps_demo_module_in_app_order(db):

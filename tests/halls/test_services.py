@@ -64,6 +64,18 @@ def test_update_hall_refuses_unknown_fields_and_a_peak_below_the_stored_off_peak
     assert Hall.objects.get(pk=hall.pk).window_count == 12
 
 
+def test_update_hall_audits_what_changed_and_nothing_when_nothing_did(cast):
+    old_count = cast.hall.window_count
+    services.update_hall(
+        actor=cast.branch_manager, hall=cast.hall, window_count=old_count + 3, name=cast.hall.name
+    )
+    services.update_hall(actor=cast.branch_manager, hall=cast.hall, window_count=old_count + 3)
+    events = list(AuditEvent.objects.filter(action="halls.hall.updated"))
+    assert len(events) == 1
+    assert events[0].data == {"window_count": [old_count, old_count + 3]}
+    assert events[0].hall_id == cast.hall.pk
+
+
 def test_set_opening_hours_replaces_the_given_days_and_is_audited(cast):
     nine, six = datetime.time(9), datetime.time(18)
     services.set_opening_hours(

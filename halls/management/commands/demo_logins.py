@@ -16,13 +16,18 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--seed", type=int, default=1, help="The seed the demo data was made from.")
+        parser.add_argument(
+            "--base-url",
+            default="http://127.0.0.1:8000",
+            help="Where the server listens (make run passes its HOST and PORT).",
+        )
 
-    def handle(self, *args, seed, **options):
+    def handle(self, *args, seed, base_url, **options):
         # The table is English throughout, role names included (they line up in a terminal).
         with translation.override("en"):
-            self._print(seed)
+            self._print(seed, base_url.rstrip("/"))
 
-    def _print(self, seed: int) -> None:
+    def _print(self, seed: int, base_url: str) -> None:
         users = {u.username: u for u in get_user_model().objects.filter(username__in=DEMO_LOGINS)}
         if not users:
             self.stdout.write("No demo logins: run `manage.py seed_demo` on an empty database first.")
@@ -35,12 +40,12 @@ class Command(BaseCommand):
             password = DEMO_PASSWORD if user.check_password(DEMO_PASSWORD) else "(changed)"
             rows.append((username, self._role(user), password, self._sees(user)))
         widths = [max(len(row[i]) for row in rows) for i in range(3)]
-        self.stdout.write("Demo logins (http://127.0.0.1:8000/login/):")
+        self.stdout.write(f"Demo logins ({base_url}/login/):")
         for row in rows:
             self.stdout.write(
                 "  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[3]
             )
-        self._hr_client(seed)
+        self._hr_client(seed, base_url)
 
     def _role(self, user) -> str:
         if user.is_superuser:
@@ -68,7 +73,7 @@ class Command(BaseCommand):
         memberships = Membership.objects.filter(user=user).count()
         return f"{count} halls ({memberships} memberships)"
 
-    def _hr_client(self, seed: int) -> None:
+    def _hr_client(self, seed: int, base_url: str) -> None:
         client = ApiClient.objects.filter(name=HR_CLIENT_NAME).prefetch_related("regions").first()
         if client is None:
             return
@@ -79,4 +84,4 @@ class Command(BaseCommand):
         else:
             shown = f"(not the seed-{seed} token: pass the seed used, or rotate it in /admin/)"
         self.stdout.write(f"HR API client {HR_CLIENT_NAME} (read-only, regions {regions}):")
-        self.stdout.write(f"  curl -H 'Authorization: Token {shown}' http://127.0.0.1:8000/api/v1/staff/")
+        self.stdout.write(f"  curl -H 'Authorization: Token {shown}' {base_url}/api/v1/staff/")

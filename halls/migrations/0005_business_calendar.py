@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("halls", "0003_user_session"),
+        ("halls", "0004_notification"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

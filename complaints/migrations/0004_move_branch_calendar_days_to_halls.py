@@ -30,8 +30,8 @@ def copy_back(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("complaints", "0002_seed_sla_policies"),
-        ("halls", "0004_business_calendar"),
+        ("complaints", "0003_move_notifications_to_halls"),
+        ("halls", "0005_business_calendar"),
     ]
 
     operations = [
