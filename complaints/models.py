@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from halls.models import Hall, Region
+from halls.models import Hall
 from halls.triggers import touch_updated_at
 from staffing.models import Staff
 
@@ -113,33 +113,6 @@ class SlaPolicy(models.Model):
     def __str__(self):
         channel = self.get_channel_display() if self.channel else _("any channel")
         return f"{self.get_severity_display()} / {channel}: {self.resolve_hours} h"
-
-
-class BranchCalendarOverride(models.Model):
-    """A branch's own answer for one date (a local day off or an extra working day), overriding
-    China's statutory calendar when complaint deadlines count business hours."""
-
-    branch = models.ForeignKey(
-        Region, verbose_name=_("branch"), on_delete=models.CASCADE, related_name="calendar_overrides"
-    )
-    date = models.DateField(_("date"))
-    is_working_day = models.BooleanField(_("working day"))
-    note = models.CharField(_("note"), max_length=200, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("branch calendar day")
-        verbose_name_plural = _("branch calendar days")
-        ordering = ["branch", "date"]
-        constraints = [
-            models.UniqueConstraint(fields=["branch", "date"], name="branch_calendar_override_one_per_date")
-        ]
-
-    def __str__(self):
-        return f"{self.branch.code} {self.date}: {self.is_working_day}"
 
 
 class ComplaintNumberCounter(models.Model):

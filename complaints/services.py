@@ -34,7 +34,6 @@ from complaints.exceptions import (
 )
 from complaints.masking import CustomerContact, masked_contact, may_view_unmasked, phone_hash
 from complaints.models import (
-    BranchCalendarOverride,
     Category,
     Channel,
     Complaint,
@@ -46,7 +45,7 @@ from complaints.models import (
 )
 from halls.audit import record_audit
 from halls.exceptions import DomainError
-from halls.models import Hall, Region
+from halls.models import BranchCalendarDay, Hall, Region
 from halls.permissions import ACTION_ROLES, has_permission, require_permission
 from halls.scoping import scope_for
 from staffing.models import Staff
@@ -567,16 +566,17 @@ def customer_contact_for(*, actor, complaint: Complaint, purpose: str = "page") 
 @transaction.atomic(durable=True)
 def set_branch_calendar_day(
     *, actor, branch: Region, day: date, is_working_day: bool, note: str = ""
-) -> BranchCalendarOverride:
+) -> BranchCalendarDay:
     """Make `day` a working day or a day off for every hall of `branch`, whatever China's calendar
-    says (deadlines of complaints received afterwards count it). Replaces an earlier answer."""
+    says (`halls.BranchCalendarDay`: rosters and deadlines of complaints received afterwards count
+    it). Replaces an earlier answer."""
     if branch.kind != Region.Kind.BRANCH:
         raise CalendarOverrideInvalid(_("Calendar days are set for a branch."))
     if not Region.objects.visible_to(actor).filter(pk=branch.pk).exists() or not _manages_branch(
         actor, branch
     ):
         raise CalendarOverrideInvalid(_("You cannot change this branch's calendar."))
-    override, _created = BranchCalendarOverride.objects.update_or_create(
+    override, _created = BranchCalendarDay.objects.update_or_create(
         branch=branch,
         date=day,
         defaults={"is_working_day": is_working_day, "note": note, "created_by": actor},

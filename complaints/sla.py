@@ -1,5 +1,5 @@
 """Complaint deadline arithmetic: plain functions over datetimes, weekly opening hours and a
-holiday oracle. No ORM; everything is counted in Asia/Shanghai (China has no daylight saving).
+holiday oracle (in production `halls.business_calendar`, the one calendar rosters read too). No ORM; everything is counted in Asia/Shanghai (China has no daylight saving).
 
 Two ways of counting a time limit:
 
@@ -52,35 +52,6 @@ class BusinessCalendar:
             if weekday in self.opening_hours:
                 return self.opening_hours[weekday]
         return DEFAULT_HOURS
-
-
-def china_day_override(
-    overrides: Mapping[date, bool] | None = None,
-    *,
-    holiday_detail: Callable[[date], tuple[bool, str | None]] | None = None,
-) -> DayOverride:
-    """The holiday oracle from China's published calendar (`chinese_calendar`), with a branch's
-    own days (`overrides`: date -> is working day) taking precedence. A year the package does not
-    cover yet counts every day as ordinary (branches can add its holidays as overrides)."""
-    if holiday_detail is None:
-        import chinese_calendar
-
-        holiday_detail = chinese_calendar.get_holiday_detail
-    overrides = dict(overrides or {})
-
-    def day_override(day: date) -> bool | None:
-        if day in overrides:
-            return overrides[day]
-        try:
-            is_holiday, name = holiday_detail(day)
-        except NotImplementedError:
-            return None
-        if name is None:
-            return None  # an ordinary weekday or weekend
-        # A named day is a statutory holiday (day off) or a make-up working day (调休).
-        return not is_holiday
-
-    return day_override
 
 
 def to_shanghai(moment: datetime) -> datetime:

@@ -14,12 +14,14 @@ from halls.exceptions import DomainError
 from halls.models import (
     ApiClient,
     AuditEvent,
+    BranchCalendarDay,
     Hall,
     IdempotencyKey,
     Membership,
     Notification,
     OpeningHours,
     Region,
+    StatutoryCalendarDay,
     UserSession,
 )
 
@@ -306,3 +308,22 @@ class UserSessionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(StatutoryCalendarDay)
+class StatutoryCalendarDayAdmin(admin.ModelAdmin):
+    """The national calendar for years the chinese-calendar package does not cover yet. Whole
+    years load with `manage.py load_statutory_calendar FILE.csv` (or --from-package YEAR)."""
+
+    list_display = ["date", "kind", "name", "updated_at"]
+    list_filter = ["kind"]
+    date_hierarchy = "date"
+    search_fields = ["name"]
+
+
+@admin.register(BranchCalendarDay)
+class BranchCalendarDayAdmin(admin.ModelAdmin):
+    list_display = ["branch", "date", "is_working_day", "note"]
+    list_filter = ["branch", "is_working_day"]
+    list_select_related = ["branch"]
+    readonly_fields = ["created_by", "created_at"]

@@ -477,3 +477,62 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.subject
+
+
+class CalendarDayKind(models.TextChoices):
+    HOLIDAY = "holiday", _("Statutory holiday")
+    MAKEUP_WORKDAY = "makeup_workday", _("Make-up working day")
+
+
+class StatutoryCalendarDay(models.Model):
+    """One day of China's national calendar as the State Council announced it: a statutory holiday
+    (a day off, including the bridging days of a holiday block) or a make-up working day (调休,
+    a weekend day worked). Entered or loaded for years the `chinese_calendar` package does not
+    cover yet; a date here beats the package. A year with at least one row counts as covered."""
+
+    date = models.DateField(_("date"))
+    kind = models.CharField(_("kind"), max_length=20, choices=CalendarDayKind.choices)
+    name = models.CharField(_("holiday name"), max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("statutory calendar day")
+        verbose_name_plural = _("statutory calendar days")
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(fields=["date"], name="statutory_calendar_day_one_per_date"),
+            models.CheckConstraint(
+                condition=Q(kind__in=["holiday", "makeup_workday"]), name="statutory_calendar_day_kind_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.date} {self.get_kind_display()} {self.name}".strip()
+
+
+class BranchCalendarDay(models.Model):
+    """A branch's own answer for one date (a local day off or an extra working day), beating the
+    national calendar for every hall of the branch, in rosters and complaint deadlines alike."""
+
+    branch = models.ForeignKey(
+        Region, verbose_name=_("branch"), on_delete=models.CASCADE, related_name="calendar_days"
+    )
+    date = models.DateField(_("date"))
+    is_working_day = models.BooleanField(_("working day"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("branch calendar day")
+        verbose_name_plural = _("branch calendar days")
+        ordering = ["branch", "date"]
+        constraints = [
+            models.UniqueConstraint(fields=["branch", "date"], name="branch_calendar_day_one_per_date")
+        ]
+
+    def __str__(self):
+        return f"{self.branch.code} {self.date}: {self.is_working_day}"

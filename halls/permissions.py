@@ -33,6 +33,7 @@ ACTION_ROLES: dict[str, set[str]] = {
     "roster.edit": {BRANCH, HALL},
     "roster.publish": {BRANCH, HALL},
     "roster.generate": {BRANCH, HALL},
+    "roster.import": {BRANCH, HALL},
     "roster.request": {HALL, CLERK},
     "leave.manage": {BRANCH, HALL},
     "loan.manage": {BRANCH},

@@ -365,6 +365,7 @@ class Roster(models.Model):
         MANUAL = "manual", _("Manual")
         ROTATION = "rotation", _("Rotation pattern")
         SOLVER = "solver", _("Optimised")
+        IMPORT = "import", _("Imported")
 
     class Generation(models.TextChoices):
         NONE = "none", _("Not generated")

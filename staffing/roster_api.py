@@ -7,8 +7,10 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from staffing import roster_import
 from staffing import roster_services as services
 from staffing.models import Roster, ShiftType, Staff
 from staffing.roster_filters import AssignmentFilterSet, RosterFilterSet, ShiftTypeFilterSet
@@ -26,6 +28,9 @@ from staffing.roster_serializers import (
     RosterChangeSerializer,
     RosterCreateSerializer,
     RosterGenerateSerializer,
+    RosterImportErrorSerializer,
+    RosterImportResultSerializer,
+    RosterImportSerializer,
     RosterOutputSerializer,
     ShiftTypeOutputSerializer,
 )
@@ -57,6 +62,7 @@ class RosterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         "create": "roster.edit",
         "generate": "roster.generate",
         "publish": "roster.publish",
+        "import_roster": "roster.import",
     }
 
     def get_queryset(self):
@@ -93,6 +99,51 @@ class RosterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             time_limit_seconds=v["time_limit_seconds"],
         )
         return Response(self._output(roster.pk), status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        request={"multipart/form-data": RosterImportSerializer},
+        responses={201: RosterImportResultSerializer, 400: RosterImportErrorSerializer},
+    )
+    @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser, FormParser])
+    def import_roster(self, request):
+        """Import a roster file (multipart `file`, CSV or .xlsx) as a new draft version of the
+        hall's roster for the period: all or nothing. A 400 lists the rows in error (`rows`) or
+        the roster rules the file breaks, with rows and people (`violations`)."""
+        data = RosterImportSerializer(data=request.data, context={"request": request})
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        upload = v["file"]
+        if upload.size > roster_import.MAX_FILE_BYTES:
+            raise ValidationError({"file": [_("The file is too large.")]})
+        try:
+            result = roster_import.import_roster(
+                actor=request.user,
+                hall=v["hall"],
+                start=v["period_start"],
+                end=v["period_end"],
+                content=upload.read(),
+                filename=upload.name or "",
+            )
+        except (roster_import.RosterImportInvalid, roster_import.RosterImportRefused) as exc:
+            body = {
+                "detail": exc.message,
+                "errors": {exc.field or "file": [exc.message]},
+                "rows": [{"row": r, "column": c, "message": m} for r, c, m in getattr(exc, "errors", [])],
+                "violations": [
+                    {"rows": list(f.rows), "person": f.person, "message": f.message}
+                    for f in getattr(exc, "findings", [])
+                ],
+            }
+            return Response(body, status=status.HTTP_400_BAD_REQUEST)
+        payload = {
+            "roster": self._output(result.roster.pk),
+            "assignments": result.assignments,
+            "unmet_staff_hours": result.unmet_staff_hours,
+            "findings": [
+                {"rows": list(f.rows), "person": f.person, "message": f.message} for f in result.findings
+            ],
+        }
+        return Response(payload, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={200: RosterOutputSerializer})
     @action(detail=True, methods=["post"])

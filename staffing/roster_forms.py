@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from halls.forms import DATE_INPUT, ServiceForm
 from halls.models import Hall
+from staffing import roster_import
 from staffing import roster_services as services
 from staffing.exceptions import RosterRuleBroken, TrafficImportInvalid
 from staffing.models import Leave, Roster, ShiftType, Staff, StaffRequest
@@ -311,4 +312,62 @@ class CompareForm(forms.Form):
                 "v": r.version,
                 "status": r.get_status_display(),
             }
+        )
+
+
+class RosterImportForm(ServiceForm):
+    """A roster file (CSV or .xlsx) imported as a new draft version for a period: all or nothing,
+    row errors and broken rules reported row by row."""
+
+    period_start = forms.DateField(label=_("From"), widget=DATE_INPUT)
+    period_end = forms.DateField(label=_("Until"), widget=DATE_INPUT)
+    file = forms.FileField(
+        label=_("Roster file"),
+        help_text=_(
+            "CSV (UTF-8) or Excel .xlsx with the columns staff (employee number), date, shift "
+            "(shift code), and optionally post and window; one row per shift."
+        ),
+        widget=forms.ClearableFileInput(
+            attrs={
+                "accept": ".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            }
+        ),
+    )
+
+    field_aliases = {"date": "period_start"}
+
+    def __init__(self, *args, hall: Hall, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.hall = hall
+        start = next_monday()
+        self.fields["period_start"].initial = start
+        self.fields["period_end"].initial = start + timedelta(days=27)
+        self.row_errors: list[tuple[int, str, str]] = []
+        self.findings: list = []
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > roster_import.MAX_FILE_BYTES:
+            raise forms.ValidationError(
+                _("The file is larger than %(mb)s MB.")
+                % {"mb": roster_import.MAX_FILE_BYTES // (1024 * 1024)}
+            )
+        return upload
+
+    def add_domain_error(self, exc):
+        if isinstance(exc, roster_import.RosterImportInvalid):
+            self.row_errors = list(exc.errors)
+        if isinstance(exc, roster_import.RosterImportRefused):
+            self.findings = list(exc.findings)
+        super().add_domain_error(exc)
+
+    def perform(self, *, actor):
+        upload = self.cleaned_data["file"]
+        return roster_import.import_roster(
+            actor=actor,
+            hall=self.hall,
+            start=self.cleaned_data["period_start"],
+            end=self.cleaned_data["period_end"],
+            content=upload.read(),
+            filename=upload.name or "",
         )

@@ -221,6 +221,7 @@ class GridDay:
     weekend: bool
     holiday: bool
     makeup_workday: bool
+    name: str = ""
 
 
 @dataclass
@@ -256,6 +257,7 @@ class RosterGrid:
     shift_types: list[ShiftType]
     violations: list[Violation]
     staff_names: dict[int, str]
+    uncovered_years: tuple[int, ...] = ()
 
     def row(self, staff_id: int) -> GridRow | None:
         return next((r for r in self.rows if r.staff.pk == staff_id), None)
@@ -310,6 +312,7 @@ def roster_grid(*, roster: Roster) -> RosterGrid:
             weekend=d.weekday() >= 5 and d not in problem.makeup_workdays,
             holiday=d in problem.holidays,
             makeup_workday=d in problem.makeup_workdays,
+            name=context.calendar.names.get(d, "") if context.calendar else "",
         )
         for d in date_range(roster.period_start, roster.period_end)
     ]
@@ -343,6 +346,7 @@ def roster_grid(*, roster: Roster) -> RosterGrid:
         shift_types=list(context.shift_types.values()),
         violations=violations,
         staff_names={pk: person.name for pk, person in people.items()},
+        uncovered_years=context.calendar.uncovered_years if context.calendar else (),
     )
 
 

@@ -86,6 +86,36 @@ class RosterGenerateSerializer(RosterCreateSerializer):
     time_limit_seconds = serializers.IntegerField(min_value=1, max_value=300, default=20)
 
 
+class RosterImportSerializer(RosterCreateSerializer):
+    file = serializers.FileField(help_text="CSV (UTF-8) or .xlsx: staff, date, shift[, post, window].")
+
+
+class RosterImportRowErrorSerializer(serializers.Serializer):
+    row = serializers.IntegerField()
+    column = serializers.CharField()
+    message = serializers.CharField()
+
+
+class RosterImportFindingSerializer(serializers.Serializer):
+    rows = serializers.ListField(child=serializers.IntegerField())
+    person = serializers.CharField()
+    message = serializers.CharField()
+
+
+class RosterImportResultSerializer(serializers.Serializer):
+    roster = RosterOutputSerializer()
+    assignments = serializers.IntegerField()
+    unmet_staff_hours = serializers.IntegerField()
+    findings = RosterImportFindingSerializer(many=True)
+
+
+class RosterImportErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+    rows = RosterImportRowErrorSerializer(many=True)
+    violations = RosterImportFindingSerializer(many=True)
+
+
 class AssignmentOutputSerializer(serializers.ModelSerializer):
     hall = serializers.CharField(source="roster.hall.code", read_only=True)
     roster_status = serializers.CharField(source="roster.status", read_only=True)

@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from halls.audit import record_audit
+from halls.business_calendar import branch_id_of, calendar_map
 from halls.models import Hall, OpeningHours
 from halls.permissions import require_permission
 from staffing.exceptions import (
@@ -54,7 +55,7 @@ from staffing.models import (
 )
 from staffing.qualifications import qualified_days
 from staffing.roster_selectors import forecast_arrivals, hall_zone
-from staffing.rostering.calendar import CalendarYearNotCovered, holiday_calendar
+from staffing.rostering.calendar import HolidayCalendar, holiday_calendar
 from staffing.rostering.demand import HourForecast, day_requirement
 from staffing.rostering.problem import (
     AssignmentSpec,
@@ -91,21 +92,29 @@ def _profile_weekday(day: date, calendar) -> int:
     return day.weekday()
 
 
-def _calendar(start: date, end: date):
-    try:
-        return holiday_calendar(start, end)
-    except CalendarYearNotCovered as exc:
-        raise RosterPeriodInvalid(
-            _("China's holiday calendar for %(year)s is not known yet; upgrade chinese-calendar.")
-            % {"year": exc.year}
-        ) from exc
+def hall_holiday_calendar(*, hall: Hall, start: date, end: date) -> HolidayCalendar:
+    """The hall's branch calendar for the period as the plain rostering calendar: branch days,
+    the national table, then the chinese-calendar package (`halls.business_calendar`). A year
+    with no national data is not an error: its days are ordinary and it is listed in
+    `uncovered_years` for the pages' warning. Two queries (three when hall.region is not loaded)."""
+    days = calendar_map(start=start, end=end, branch_id=branch_id_of(hall.region))
+    return holiday_calendar(
+        start, end, days.kinds(), names=days.names(), uncovered_years=days.uncovered_years
+    )
 
 
-def compute_requirement(*, hall: Hall, start: date, end: date, policy: CoveragePolicy | None = None) -> dict:
+def compute_requirement(
+    *,
+    hall: Hall,
+    start: date,
+    end: date,
+    policy: CoveragePolicy | None = None,
+    calendar: HolidayCalendar | None = None,
+) -> dict:
     """{"YYYY-MM-DD": {"H": {"required", "minimum", "erlang", "forecast", "peak"}}} for every
-    open hour between `start` and `end`: the rule in this module's docstring. Three queries."""
+    open hour between `start` and `end`: the rule in this module's docstring. Five queries."""
     policy = policy or coverage_policy_for(hall)
-    calendar = _calendar(start, end)
+    calendar = calendar or hall_holiday_calendar(hall=hall, start=start, end=end)
     opening = {o.weekday: (o.opens_at, o.closes_at) for o in OpeningHours.objects.filter(hall=hall)}
     forecast = forecast_arrivals(hall=hall, before=start, weeks=policy.forecast_weeks)
     out: dict[str, dict] = {}
@@ -142,6 +151,7 @@ class ProblemContext:
     staff: dict[int, Staff]
     shift_types: dict[str, ShiftType]
     requests: dict[int, StaffRequest] = field(default_factory=dict)
+    calendar: HolidayCalendar | None = None
 
 
 def _rules(policy: CoveragePolicy, days: int) -> Rules:
@@ -170,13 +180,14 @@ def build_problem(*, hall: Hall, start: date, end: date, requirement: dict | Non
     """The plain rostering problem of `hall` from `start` to `end`: the hall's current staff
     (minus days lent out) and staff lent in (on their loan days only), its active shift types,
     the requirement (computed, or the one given, e.g. frozen on a roster), approved leave,
-    requests, window qualifications, the policy's rules and China's holiday calendar.
+    requests, window qualifications, the policy's rules and the branch's business calendar
+    (`hall_holiday_calendar`; `context.calendar.uncovered_years` names years without one).
     A fixed number of queries whatever the number of staff."""
     policy = coverage_policy_for(hall)
-    calendar = _calendar(start, end)
+    calendar = hall_holiday_calendar(hall=hall, start=start, end=end)
     days = date_range(start, end)
     if requirement is None:
-        requirement = compute_requirement(hall=hall, start=start, end=end, policy=policy)
+        requirement = compute_requirement(hall=hall, start=start, end=end, policy=policy, calendar=calendar)
     cover = {
         (date.fromisoformat(d), int(h)): need["required"]
         for d, hours in requirement.items()
@@ -249,7 +260,9 @@ def build_problem(*, hall: Hall, start: date, end: date, requirement: dict | Non
         holidays=calendar.holidays,
         makeup_workdays=calendar.makeup_workdays,
     )
-    return ProblemContext(problem=problem, staff=people, shift_types=shift_types, requests=requests)
+    return ProblemContext(
+        problem=problem, staff=people, shift_types=shift_types, requests=requests, calendar=calendar
+    )
 
 
 def _specs(roster: Roster) -> list[AssignmentSpec]:

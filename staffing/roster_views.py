@@ -19,6 +19,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from halls.business_calendar import uncovered_warning, uncovered_years
 from halls.exports import XLSX_CONTENT_TYPE
 from halls.models import Hall, Role
 from halls.pages import paginate
@@ -32,6 +33,7 @@ from staffing.roster_forms import (
     LeaveForm,
     PublishForm,
     RosterGenerateForm,
+    RosterImportForm,
     StaffRequestForm,
     TrafficImportForm,
 )
@@ -50,6 +52,8 @@ SCHEDULE_WEEKS = 4
 LEAVE_SHOWN_DAYS = 30
 REQUESTS_SHOWN_DAYS = 7
 GENERATING = (Roster.Generation.QUEUED, Roster.Generation.RUNNING)
+# The generate page warns about years without a national calendar this far ahead.
+CALENDAR_LOOKAHEAD_DAYS = 92
 
 
 def _hall(request, pk: int) -> Hall:
@@ -81,6 +85,7 @@ def _hall_actions(user, hall: Hall) -> dict:
         "can_manage_leave": has_permission(user, "leave.manage", hall=hall),
         "can_request": has_permission(user, "roster.request", hall=hall),
         "can_import": has_permission(user, "traffic.import", hall=hall),
+        "can_import_roster": has_permission(user, "roster.import", hall=hall),
     }
 
 
@@ -132,10 +137,51 @@ def roster_generate(request, pk: int):
     context = {
         "hall": hall,
         "form": form,
+        "calendar_warning": _lookahead_warning(form),
         "shift_types": hall.shift_types.filter(is_active=True).order_by("start", "code"),
         **_hall_actions(request.user, hall),
     }
     return render(request, "staffing/roster_generate.html", context)
+
+
+def _lookahead_warning(form) -> str:
+    """The warning for years without a national calendar from today to the lookahead (or the
+    end of the period asked for, when later)."""
+    today = timezone.localdate()
+    end = today + timedelta(days=CALENDAR_LOOKAHEAD_DAYS)
+    asked = form.cleaned_data.get("period_end") if form.is_bound and hasattr(form, "cleaned_data") else None
+    if asked is not None and asked > end:
+        end = asked
+    return uncovered_warning(uncovered_years(today, end))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def roster_import_page(request, pk: int):
+    """Import a roster file (CSV or .xlsx) as a new draft version: all or nothing, with the rows
+    in error or the rules broken listed row by row; on success the new version's grid, whose
+    findings (coverage, minimum hours, seniors) show as for any draft."""
+    hall = _hall(request, pk)
+    require_permission(request.user, "roster.import", hall=hall)
+    form = RosterImportForm(request.POST or None, request.FILES or None, hall=hall)
+    if request.method == "POST" and form.is_valid():
+        result = form.save(actor=request.user)
+        if result is not None:
+            messages.success(
+                request,
+                _("Version %(v)s imported with %(n)s shifts; %(f)s finding(s) to review below.")
+                % {"v": result.roster.version, "n": result.assignments, "f": len(result.findings)},
+            )
+            response = redirect("roster_detail", pk=result.roster.pk)
+            response.status_code = 303
+            return response
+    context = {
+        "hall": hall,
+        "form": form,
+        "calendar_warning": _lookahead_warning(form),
+        **_hall_actions(request.user, hall),
+    }
+    return render(request, "staffing/roster_import.html", context)
 
 
 # --- One version ---------------------------------------------------------------------------------
@@ -194,6 +240,7 @@ def roster_detail(request, pk: int):
             grid=grid,
             heatmap=coverage_heatmap(roster=roster),
             report=_generation_summary(roster, grid.staff_names),
+            calendar_warning=uncovered_warning(grid.uncovered_years),
         )
     return render(request, "staffing/roster_detail.html", context)
 

@@ -30,6 +30,7 @@ urlpatterns = [
     path("rosters/my/", roster_views.roster_my_schedule, name="roster_my_schedule"),
     path("rosters/hall/<int:pk>/", roster_views.roster_list_page, name="roster_list"),
     path("rosters/hall/<int:pk>/new/", roster_views.roster_generate, name="roster_generate"),
+    path("rosters/hall/<int:pk>/import/", roster_views.roster_import_page, name="roster_import"),
     path("rosters/hall/<int:pk>/leave/", roster_views.roster_leave, name="roster_leave"),
     path("rosters/hall/<int:pk>/requests/", roster_views.roster_requests, name="roster_requests"),
     path("rosters/hall/<int:pk>/traffic/", roster_views.roster_traffic_import, name="roster_traffic_import"),

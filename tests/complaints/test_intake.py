@@ -171,3 +171,34 @@ def test_the_database_refuses_a_closed_complaint_without_reply_or_root_cause(cas
         Complaint.objects.filter(pk=complaint.pk).update(
             status="closed", current_handler=cast.clerk, reply="已退费", replied_at=NOW
         )
+
+
+@pytest.mark.django_db
+def test_business_hours_deadlines_read_the_national_table_and_branch_days_for_2027(cast, frozen):
+    """2027 is not in the chinese-calendar package: without table rows its days are ordinary and
+    the deadline is still computed; entered days (test fixtures, not the real 2027 calendar) then
+    apply, and the branch's own day beats them."""
+    from halls.calendar_services import load_statutory_calendar_csv
+
+    SlaPolicy.objects.filter(severity="normal", channel__isnull=True).update(
+        resolve_hours=9, count_business_hours=True
+    )
+    for weekday in range(5):
+        OpeningHours.objects.create(hall=cast.hall, weekday=weekday, opens_at=time(9), closes_at=time(17))
+    frozen.move_to(datetime(2026, 12, 31, 16, 0, tzinfo=SHANGHAI))
+    # Thu 31 Dec 16–17 (1 h), Fri 1 Jan 9–17 (8 h): no calendar for 2027, so an ordinary Friday.
+    assert intake(cast.clerk, cast.hall).due_at == datetime(2027, 1, 1, 17, 0, tzinfo=SHANGHAI)
+
+    load_statutory_calendar_csv(
+        actor=None, content="date,kind,name\n2027-01-01,holiday,Test\n2027-01-04,holiday,Test\n"
+    )
+    # 1 h on Thursday, Friday and Monday are holidays, Tue 5 Jan 9–17.
+    assert intake(cast.clerk, cast.hall).due_at == datetime(2027, 1, 5, 17, 0, tzinfo=SHANGHAI)
+
+    services.set_branch_calendar_day(
+        actor=cast.branch_manager,
+        branch=cast.hall.region.parent,
+        day=datetime(2027, 1, 4).date(),
+        is_working_day=True,
+    )
+    assert intake(cast.clerk, cast.hall).due_at == datetime(2027, 1, 4, 17, 0, tzinfo=SHANGHAI)

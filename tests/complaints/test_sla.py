@@ -7,7 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from complaints import sla
-from complaints.sla import SHANGHAI, BusinessCalendar, china_day_override
+from complaints.sla import SHANGHAI, BusinessCalendar
+from halls.business_calendar import BusinessCalendarReader
 
 WEEKDAYS_9_TO_5 = {day: (time(9), time(17)) for day in range(5)}
 EVERY_DAY_9_TO_6 = {day: (time(9), time(18)) for day in range(7)}
@@ -15,6 +16,17 @@ EVERY_DAY_9_TO_6 = {day: (time(9), time(18)) for day in range(7)}
 
 def sh(*args) -> datetime:
     return datetime(*args, tzinfo=SHANGHAI)
+
+
+def china_day_override(overrides=None, national=None):
+    """The business calendar's day oracle without the database: a branch's days (date -> is a
+    working day), optional national table rows (date -> (kind, name)), then the package."""
+    national = national or {}
+    return BusinessCalendarReader(
+        branch_days={d: (working, "") for d, working in (overrides or {}).items()},
+        national_days=national,
+        table_years=frozenset(d.year for d in national),
+    ).working_override
 
 
 def office(overrides=None) -> BusinessCalendar:
@@ -177,12 +189,19 @@ def test_a_hall_without_any_hours_cannot_count_business_time():
 
 
 def test_a_year_the_calendar_package_does_not_know_counts_days_as_ordinary():
-    def unknown(day):
-        raise NotImplementedError
-
-    oracle = china_day_override({date(2099, 1, 2): False}, holiday_detail=unknown)
+    oracle = china_day_override({date(2099, 1, 2): False})
     assert oracle(date(2099, 1, 1)) is None
     assert oracle(date(2099, 1, 2)) is False
+
+
+def test_national_table_days_count_for_a_year_the_package_does_not_know():
+    oracle = china_day_override(
+        {date(2099, 1, 3): False},
+        national={date(2099, 1, 2): ("holiday", "X"), date(2099, 1, 3): ("makeup_workday", "X")},
+    )
+    assert oracle(date(2099, 1, 2)) is False  # a national holiday
+    assert oracle(date(2099, 1, 3)) is False  # the branch's day off beats the national make-up day
+    assert oracle(date(2099, 1, 5)) is None
 
 
 def test_the_deadline_state_moves_from_on_track_to_due_soon_to_overdue():

@@ -6,7 +6,7 @@ import pytest
 
 from halls.models import AuditEvent
 from staffing import roster_services as services
-from staffing.exceptions import RosterNotEditable, RosterPeriodInvalid, RosterRuleBroken
+from staffing.exceptions import RosterNotEditable, RosterRuleBroken
 from staffing.models import Assignment, Leave, LoanRecord, Roster, Staff, StaffRequest, TrafficRecord
 from staffing.roster_selectors import compare_rosters, roster_coverage
 from staffing.rostering.erlang import agents_required
@@ -91,11 +91,17 @@ def test_holidays_follow_sunday_and_make_up_working_days_follow_monday(setup):
     assert "2025-09-27" in req  # an ordinary Saturday
 
 
-def test_a_year_without_holiday_data_is_refused_clearly(setup):
-    with pytest.raises(RosterPeriodInvalid, match="2099"):
-        services.create_roster(
-            actor=setup["actor"], hall=setup["hall"], start=date(2099, 3, 2), end=date(2099, 3, 8)
-        )
+def test_a_year_without_holiday_data_is_rostered_as_ordinary_days_and_reported(setup):
+    hall = setup["hall"]
+    hall.opening_hours.filter(weekday=6).delete()
+    roster = services.create_roster(
+        actor=setup["actor"], hall=hall, start=date(2099, 3, 2), end=date(2099, 3, 8)
+    )
+    assert "2099-03-02" in roster.requirement  # a Monday: no calendar, so an ordinary weekday
+    assert "2099-03-08" not in roster.requirement  # an ordinary Sunday: the hall is closed
+    context = services.build_problem(hall=hall, start=roster.period_start, end=roster.period_end)
+    assert context.calendar.uncovered_years == (2099,)
+    assert context.problem.holidays == frozenset()
 
 
 def test_problem_holds_lent_staff_leave_requests_and_qualifications(setup, other_hall):
