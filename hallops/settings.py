@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "pghistory.middleware.HistoryMiddleware",
+    "halls.middleware.ApiRequestLogMiddleware",
     # Last, so that it sees the login view's response and turns a lockout into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -178,6 +179,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["halls.permissions.HasActionPermission"],
+    "DEFAULT_THROTTLE_CLASSES": ["halls.throttling.ApiClientRateThrottle"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "halls.pagination.UpdatedCursorPagination",
     "PAGE_SIZE": 100,
@@ -238,6 +240,20 @@ CELERY_BEAT_SCHEDULE["halls-purge-login-records"] = {
     "task": "halls.purge_login_records",
     "schedule": crontab(hour=3, minute=40),
 }
+CELERY_BEAT_SCHEDULE["halls-purge-api-request-logs"] = {
+    "task": "halls.purge_api_request_logs",
+    "schedule": crontab(hour=3, minute=50),
+}
+CELERY_BEAT_SCHEDULE["halls-deliver-webhooks"] = {
+    "task": "halls.deliver_webhooks",
+    "schedule": 60,
+    "options": {"expires": 50},
+}
+CELERY_BEAT_SCHEDULE["staffing-announce-expired-qualifications"] = {
+    "task": "staffing.announce_expired_qualifications",
+    "schedule": crontab(hour=0, minute=20),
+    "options": {"expires": 6 * 60 * 60},
+}
 CELERY_BEAT_SCHEDULE["complaints-check-deadlines"] = {
     "task": "complaints.tasks.check_complaint_deadlines",
     "schedule": 5 * 60,
@@ -248,6 +264,9 @@ CELERY_BEAT_SCHEDULE["training-remind-qualification-expiry"] = {
     "schedule": crontab(hour=7, minute=0),
     "options": {"expires": 6 * 60 * 60},
 }
+
+# API request log rows are kept this many days (halls.purge_api_request_logs).
+API_REQUEST_LOG_DAYS = env.int("HALLOPS_API_REQUEST_LOG_DAYS", default=30)
 
 # --- Mail ---------------------------------------------------------------------
 EMAIL_BACKEND = env.str("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
