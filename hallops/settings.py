@@ -193,7 +193,13 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "Service-hall operations API. Token clients send `Authorization: Token <key>`. "
         "List endpoints page with an opaque cursor ordered by (updated_at, id); pass "
-        "`updated_since` (ISO 8601) to sync incrementally."
+        "`updated_since` (ISO 8601) to sync incrementally; removed rows (deleted, withdrawn, "
+        "closed, revoked, moved out of scope) come as tombstones from `<resource>/deleted/` "
+        "with the same cursor (see those endpoints for the full sync contract). A token client "
+        "reaches only the resource families its scopes name (`staff:read`, `staff:write`, …; "
+        "403 names the missing scope) and at most its own requests per minute (429 with "
+        "Retry-After). Webhooks are POSTed with `X-HallOps-Signature: sha256=<HMAC-SHA256 of "
+        "timestamp.body>`, `X-HallOps-Timestamp` and `X-HallOps-Event-Id` (deduplicate on it)."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

@@ -189,7 +189,7 @@ class ApiClientForm(ServiceForm):
     """An API client's name, regions, scopes and rate limit: creates the client (and its
     login-less user) when `client` is None, else changes it."""
 
-    name = forms.CharField(label=_("Name"), max_length=100)
+    name = forms.CharField(label=_("Client name"), max_length=100)
     regions = forms.ModelMultipleChoiceField(label=_("Regions"), queryset=Region.objects.none())
     scopes = forms.MultipleChoiceField(
         label=_("Scopes"), choices=scope_choices, widget=forms.CheckboxSelectMultiple, required=False

@@ -393,7 +393,7 @@ class TombstoneQuerySet(models.QuerySet):
 
 
 class Tombstone(models.Model):
-    """A row that left a sync resource: deleted, withdrawn, closed or revoked. Written by the
+    """A row that left a sync resource: deleted, closed, revoked or moved. Written by the
     service that removes it, in the same transaction (`halls.tombstones.record_tombstones`), and
     served as `/api/v1/<resource>/deleted/` with the same (updated_at, id) cursor as live rows.
     `updated_at` is the time of removal (the cursor's column)."""
@@ -403,7 +403,6 @@ class Tombstone(models.Model):
         ASSIGNMENT = "assignment", _("Roster assignment")
         ELIMINATION_ENTRY = "elimination_entry", _("Elimination entry")
         QUALIFICATION = "qualification", _("Qualification")
-        MONTHLY_RESULT = "monthly_result", _("Monthly result")
 
     class Reason(models.TextChoices):
         DELETED = "deleted", _("Deleted")
@@ -411,7 +410,6 @@ class Tombstone(models.Model):
         REMOVED_ON_APPEAL = "removed_on_appeal", _("Removed on appeal")
         REVOKED = "revoked", _("Revoked")
         MOVED = "moved", _("Moved to another hall")
-        WITHDRAWN = "withdrawn", _("Withdrawn")
 
     resource = models.CharField(_("resource"), max_length=30, choices=Resource.choices)
     object_id = models.BigIntegerField(_("object id"))

@@ -1,4 +1,4 @@
-"""Tombstones: how a sync client learns that a row left a resource (deleted, withdrawn, closed,
+"""Tombstones: how a sync client learns that a row left a resource (deleted, closed,
 revoked, moved out of its scope). The apps' services call these inside their own transaction, so
 a tombstone exists exactly when the removal does.
 
