@@ -43,7 +43,10 @@ class Measure(models.TextChoices):
     DISCIPLINE_POINTS = "discipline_points", _("Discipline deduction points")
     MYSTERY_SHOP_SCORE = "mystery_shop_score", _("Mystery-shop score")
     COMPLAINT_ACCOUNTABILITY = "complaint_accountability", _("Accountable complaints")
-    TRAINING_SCORE = "training_score", _("Training and exam score")
+    TRAINING_ABSENCES = "training_absences", _("Training sessions missed without excuse")
+    EXAM_SCORE = "exam_score", _("Exam score (percent of the maximum)")
+    # Never written by any feeder; kept so that a scheme made with it still validates.
+    TRAINING_SCORE = "training_score", _("Training and exam score (legacy, not written)")
 
 
 MEASURE_SOURCE = {
@@ -55,6 +58,8 @@ MEASURE_SOURCE = {
     Measure.DISCIPLINE_POINTS: Source.DISCIPLINE,
     Measure.MYSTERY_SHOP_SCORE: Source.MYSTERY_SHOP,
     Measure.COMPLAINT_ACCOUNTABILITY: Source.COMPLAINT,
+    Measure.TRAINING_ABSENCES: Source.TRAINING,
+    Measure.EXAM_SCORE: Source.TRAINING,
     Measure.TRAINING_SCORE: Source.TRAINING,
 }
 
@@ -69,7 +74,10 @@ class EvidenceType(models.TextChoices):
     COMPLAINT = "complaint", _("Complaint")
     COMPLAINT_ACCOUNTABILITY = "complaint_accountability", _("Complaint accountability share")
     VISIT_ITEM = "visit_item", _("Mystery-shop visit item")
-    TRAINING_RECORD = "training_record", _("Training record")
+    TRAINING_ATTENDANCE = "training_attendance", _("Training attendance")
+    TRAINING_EXAM = "training_exam", _("Training exam result")
+    # Never written (attendance and exam ids would collide under one type); kept for old rows.
+    TRAINING_RECORD = "training_record", _("Training record (legacy, not written)")
 
 
 # --- Schemes -------------------------------------------------------------------------------------------

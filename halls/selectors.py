@@ -9,6 +9,7 @@ from halls.models import (
     ApiRequestLog,
     AuditEvent,
     Hall,
+    Notification,
     OpeningHours,
     Region,
     WebhookDelivery,
@@ -282,3 +283,14 @@ def api_client_activity(client, *, limit: int = 50) -> dict:
             .order_by("-created_at", "-id")[:limit]
         ),
     }
+
+
+def notification_list(*, user, unread_only: bool = False):
+    """The user's own notifications, newest first, with their hall loaded (one query a page)."""
+    notifications = Notification.objects.visible_to(user).select_related("hall")
+    return notifications.unread() if unread_only else notifications
+
+
+def unread_notification_count(*, user) -> int:
+    """The navbar badge: one COUNT on the partial unread index."""
+    return Notification.objects.visible_to(user).unread().count()

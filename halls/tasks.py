@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from halls import idempotency, lockout, webhooks
+from halls import idempotency, lockout, notifications, webhooks
 from halls.models import ApiRequestLog, Hall
 
 
@@ -48,3 +48,10 @@ def purge_api_request_logs() -> int:
     cutoff = timezone.now() - timedelta(days=settings.API_REQUEST_LOG_DAYS)
     deleted, _by_model = ApiRequestLog.objects.filter(created_at__lt=cutoff).delete()
     return deleted
+
+
+@shared_task(name="halls.send_notification_emails", time_limit=300, soft_time_limit=240, acks_late=True)
+def send_notification_emails(notification_ids: list[int] | None = None) -> int:
+    """E-mail the given notifications, or (beat, every 10 minutes) any of the last two days not yet
+    e-mailed. Each e-mail is claimed before it is sent, so running this twice sends nothing twice."""
+    return notifications.send_pending_emails(notification_ids=notification_ids)

@@ -33,4 +33,7 @@ urlpatterns = [
         api_client_views.webhook_redeliver,
         name="webhook_redeliver",
     ),
+    path("notifications/", views.notification_list, name="notification_list"),
+    path("notifications/read-all/", views.notification_read_all, name="notification_read_all"),
+    path("notifications/<int:pk>/read/", views.notification_read, name="notification_read"),
 ]

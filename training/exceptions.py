@@ -32,6 +32,12 @@ class AttendanceRowsInvalid(DomainError):
         self.row_errors = row_errors
 
 
+class TrainingMonthPublished(DomainError):
+    """A change to attendance or exam results whose assessment month is already published."""
+
+    field = "non_field_errors"
+
+
 class OnboardingIncomplete(DomainError):
     field = "program"
 

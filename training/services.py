@@ -2,22 +2,27 @@
 qualification that onboarding earns (granted through staffing's service). Each use case is one
 transaction, takes the actor, checks the permission and writes its audit row."""
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, time
 from decimal import Decimal, InvalidOperation
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from assessment.exceptions import FactsFrozen
+from assessment.services import FactWriteResult, record_score_facts
 from halls.audit import record_audit
 from halls.models import Hall
 from halls.permissions import has_permission, require_permission
+from halls.scoping import scope_for
 from staffing.models import DutyPost, Qualification, Staff
 from staffing.qualifications import grant_qualification
-from training.dates import qualification_expiry
+from training.dates import month_end, month_start, qualification_expiry
 from training.exceptions import (
     AttendanceRowsInvalid,
     ExamSettingsInvalid,
@@ -26,6 +31,7 @@ from training.exceptions import (
     SessionInvalid,
     StageInvalid,
     TrainingHallNotAllowed,
+    TrainingMonthPublished,
 )
 from training.models import (
     Attendance,
@@ -38,6 +44,7 @@ from training.models import (
     TrainingProgram,
     TrainingSession,
 )
+from training.scoring import training_score_facts
 from training.selectors import program_progress
 
 ZERO = Decimal("0")
@@ -266,9 +273,13 @@ def record_hall_attendance(
     once. Every row is checked first; any wrong row (someone outside the session's halls, an
     unknown status, a score out of range, a score without an exam…) refuses the whole entry with
     AttendanceRowsInvalid listing the rows, and nothing is saved. A blank score leaves a recorded
-    one unchanged. After saving, a passed onboarding exam grants the programme's post
-    qualification to everyone who has completed it and holds none for that span yet.
-    Safe to repeat: rows are keyed by (session, person). Audited as training.attendance.recorded."""
+    one unchanged. The rows' attendance and exam results become score facts for the assessment
+    in this transaction (training.scoring; a correction updates its fact in place); a correction
+    that would change the facts of a month whose results are published is refused
+    (TrainingMonthPublished) and nothing is saved. After saving, a passed onboarding exam grants
+    the programme's post qualification to everyone who has completed it and holds none for that
+    span yet. Safe to repeat: rows are keyed by (session, person). Audited as
+    training.attendance.recorded."""
     _check_hall(actor, hall, "training.record")
     session = (
         TrainingSession.objects.select_for_update(of=("self",)).select_related("program").get(pk=session.pk)
@@ -330,6 +341,10 @@ def record_hall_attendance(
             for staff_id, score in scored.items()
             if staff_id not in existing
         ]
+    )
+    _record_facts(
+        attendance=Q(session=session, staff_id__in=[row.staff_id for row in rows]),
+        exams=Q(session=session, staff_id__in=list(scored)),
     )
     result = BulkEntryResult(attendance=len(rows), exams=len(scored))
     counts = {status: sum(1 for r in rows if r.status == status) for status in AttendanceStatus.values}
@@ -406,4 +421,88 @@ def grant_onboarding_qualification(
         expires_on=qualification_expiry(granted_on, program.qualification_valid_months),
         source=Qualification.Source.TRAINING,
         source_ref=f"training.program:{program.code}",
+    )
+
+
+def _record_facts(*, attendance: Q, exams: Q) -> FactWriteResult:
+    """Hand the records' facts to the assessment in the caller's transaction."""
+    try:
+        return record_score_facts(facts=training_score_facts(attendance=attendance, exams=exams))
+    except FactsFrozen as exc:
+        raise TrainingMonthPublished(
+            _(
+                "The assessment results of that month are published; its attendance and exam "
+                "results can no longer change."
+            )
+        ) from exc
+
+
+@dataclass(frozen=True)
+class TrainingFactsResult:
+    attendance: int
+    exams: int
+    created: int
+    updated: int
+    unchanged: int
+
+
+@transaction.atomic(durable=True)
+def record_training_facts(*, actor, month: date, batch_size: int = 10_000) -> TrainingFactsResult:
+    """Record the score facts of every attendance row of a session held in `month` and of every
+    exam taken in it (a backfill of records made before training fed the assessment). Idempotent:
+    a second run creates and changes nothing. In batches of `batch_size` records (bounded memory),
+    all in one transaction: a month whose published facts would change is refused as a whole
+    (TrainingMonthPublished). `actor` None is the system (the management command); a user must
+    see every hall and hold training.manage_programs."""
+    if actor is not None:
+        require_permission(actor, "training.manage_programs")
+        if not scope_for(actor).sees_everything:
+            raise PermissionDenied("training.manage_programs")
+    first, last = month_start(month), month_end(month)
+    attendance_rows = list(
+        Attendance.objects.filter(session__date__gte=first, session__date__lte=last)
+        .order_by("pk")
+        .values_list("pk", "hall_id")
+    )
+    exam_rows = list(
+        ExamResult.objects.filter(taken_on__gte=first, taken_on__lte=last)
+        .order_by("pk")
+        .values_list("pk", "hall_id")
+    )
+    attendance_ids = [pk for pk, _hall in attendance_rows]
+    exam_ids = [pk for pk, _hall in exam_rows]
+    none = Q(pk__in=[])
+    batches = [
+        (Q(pk__in=attendance_ids[i : i + batch_size]), none)
+        for i in range(0, len(attendance_ids), batch_size)
+    ]
+    batches += [(none, Q(pk__in=exam_ids[i : i + batch_size])) for i in range(0, len(exam_ids), batch_size)]
+    created = updated = unchanged = 0
+    for attendance, exams in batches:
+        written = _record_facts(attendance=attendance, exams=exams)
+        created += written.created
+        updated += written.updated
+        unchanged += written.unchanged
+    if created or updated:
+        # One row per hall whose records were fed, so each hall's audit trail shows it.
+        per_hall = Counter(hall for _pk, hall in attendance_rows)
+        exams_per_hall = Counter(hall for _pk, hall in exam_rows)
+        for hall in Hall.objects.filter(pk__in=set(per_hall) | set(exams_per_hall)).order_by("pk"):
+            record_audit(
+                actor=actor,
+                action="training.facts.recorded",
+                subject=hall,
+                hall=hall,
+                data={
+                    "month": first.isoformat(),
+                    "attendance": per_hall[hall.pk],
+                    "exams": exams_per_hall[hall.pk],
+                },
+            )
+    return TrainingFactsResult(
+        attendance=len(attendance_ids),
+        exams=len(exam_ids),
+        created=created,
+        updated=updated,
+        unchanged=unchanged,
     )

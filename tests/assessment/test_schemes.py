@@ -12,12 +12,15 @@ from assessment.services import (
     create_scheme_version,
     publish_results,
     update_scheme,
+    validate_indicators,
 )
 from staffing.models import Staff
 from tests.assessment.factories import OCTOBER
 
 pytestmark = pytest.mark.django_db
 NOVEMBER = datetime.date(2026, 11, 1)
+DECEMBER = datetime.date(2026, 12, 1)
+JANUARY = datetime.date(2027, 1, 1)
 
 
 def spec(code="sales", weight=100, **kw):
@@ -62,19 +65,85 @@ def test_invalid_schemes_are_refused(branch_manager, indicators, message):
 
 def test_a_new_version_supersedes_the_one_in_force(branch_manager):
     scheme = create_scheme_version(
-        actor=branch_manager, post="guide", name="Guides 2", effective_from=NOVEMBER, indicators=[spec()]
+        actor=branch_manager, post="guide", name="Guides 3", effective_from=JANUARY, indicators=[spec()]
     )
-    assert (scheme.version, scheme.status) == (2, "draft")
+    assert (scheme.version, scheme.status) == (3, "draft")
     activate_scheme(actor=branch_manager, scheme=scheme)
-    old = AssessmentScheme.objects.get(post="guide", version=1)
-    assert old.effective_to == datetime.date(2026, 10, 31)
-    assert AssessmentScheme.objects.effective_on(OCTOBER).get(post="guide") == old
-    assert AssessmentScheme.objects.effective_on(NOVEMBER).get(post="guide") == scheme
+    old = AssessmentScheme.objects.get(post="guide", version=2)
+    assert old.effective_to == datetime.date(2026, 12, 31)
+    assert AssessmentScheme.objects.effective_on(DECEMBER).get(post="guide") == old
+    assert AssessmentScheme.objects.effective_on(JANUARY).get(post="guide") == scheme
+
+
+def test_a_version_cannot_start_before_the_seeded_december_version(branch_manager):
+    scheme = create_scheme_version(
+        actor=branch_manager, post="guide", name="Guides 3", effective_from=NOVEMBER, indicators=[spec()]
+    )
+    with pytest.raises(SchemeInvalid, match="already starts"):
+        activate_scheme(actor=branch_manager, scheme=scheme)
+
+
+@pytest.mark.parametrize("post", Staff.Post.values)
+def test_from_december_2026_every_post_counts_complaints_and_training(db, post):
+    first = AssessmentScheme.objects.get(post=post, version=1)
+    second = AssessmentScheme.objects.effective_on(DECEMBER).get(post=post)
+    assert (second.version, second.effective_from, second.effective_to) == (2, DECEMBER, None)
+    assert first.effective_to == datetime.date(2026, 11, 30)
+    assert AssessmentScheme.objects.effective_on(NOVEMBER).get(post=post) == first
+    lines = {i.code: i for i in second.indicators.all()}
+    assert sum(i.weight for i in lines.values()) == Decimal(100)
+    # The earlier indicators keep their rules, only their weights make room.
+    assert set(lines) == {i.code for i in first.indicators.all()} | {
+        "complaints",
+        "training_absences",
+        "training_exam",
+    }
+    for old in first.indicators.all():
+        assert (lines[old.code].measure, lines[old.code].rule, lines[old.code].max_points) == (
+            old.measure,
+            old.rule,
+            old.max_points,
+        )
+    complaints, absences, exam = lines["complaints"], lines["training_absences"], lines["training_exam"]
+    assert (complaints.measure, complaints.aggregate, complaints.rule) == (
+        "complaint_accountability",
+        "sum",
+        "deduction",
+    )
+    assert (complaints.weight, complaints.max_points, complaints.deduction_per_unit, complaints.floor) == (
+        10,
+        10,
+        1,
+        0,
+    )
+    assert (absences.measure, absences.aggregate, absences.rule) == ("training_absences", "sum", "deduction")
+    assert (absences.weight, absences.max_points, absences.deduction_per_unit, absences.floor) == (5, 5, 1, 0)
+    assert (exam.measure, exam.aggregate, exam.rule, exam.when_missing) == (
+        "exam_score",
+        "avg",
+        "direct_points",
+        "full",
+    )
+    assert (exam.weight, exam.max_points) == (5, 100)
+    validate_indicators(
+        [
+            IndicatorSpec(**{f: getattr(i, f) for f in IndicatorSpec.__dataclass_fields__})
+            for i in lines.values()
+        ]
+    )
+
+
+def without_december_version(post):
+    """The seeded default as it was before the December 2026 version (that version unused)."""
+    Indicator.objects.filter(scheme__post=post, scheme__version=2).delete()
+    AssessmentScheme.objects.filter(post=post, version=2).delete()
+    AssessmentScheme.objects.filter(post=post, version=1).update(effective_to=None)
 
 
 def test_a_scheme_used_by_a_published_month_cannot_be_edited_only_superseded(
     branch, clerk_staff, branch_manager
 ):
+    without_december_version("clerk")
     publish_results(run=compute_month_results(branch=branch, month=OCTOBER), actor=branch_manager)
     clerk_scheme = AssessmentScheme.objects.get(post="clerk", version=1)
     with pytest.raises(SchemeFrozen):
@@ -139,3 +208,30 @@ def test_the_assessment_admin_lists_every_model_read_only(client, admin_user):
         opts = model._meta
         assert client.get(reverse(f"admin:assessment_{opts.model_name}_changelist")).status_code == 200
         assert client.get(reverse(f"admin:assessment_{opts.model_name}_add")).status_code == 403
+
+
+def _december_migration():
+    import importlib
+
+    return importlib.import_module("assessment.migrations.0006_default_schemes_with_complaints_and_training")
+
+
+def test_the_december_migration_runs_once_and_leaves_edited_schemes_alone(branch_manager):
+    from django.apps import apps
+
+    migration = _december_migration()
+    migration.add_versions(apps, None)  # a second run: every post already has its December version
+    assert AssessmentScheme.objects.filter(effective_from=DECEMBER).count() == len(Staff.Post.values)
+    # A post whose rules were edited since the seed gets no version from the migration.
+    without_december_version("guide")
+    edited = create_scheme_version(
+        actor=branch_manager, post="guide", name="Guides 2", effective_from=NOVEMBER, indicators=[spec()]
+    )
+    activate_scheme(actor=branch_manager, scheme=edited)
+    migration.add_versions(apps, None)
+    assert AssessmentScheme.objects.effective_on(DECEMBER).get(post="guide") == edited
+    # Undone, the seeded version is in force again with no end.
+    migration.remove_versions(apps, None)
+    assert AssessmentScheme.objects.filter(effective_from=DECEMBER).count() == 0
+    clerk = AssessmentScheme.objects.effective_on(DECEMBER).get(post="clerk")
+    assert (clerk.version, clerk.effective_to) == (1, None)

@@ -31,6 +31,7 @@ READ_ONLY = {
     "qualification",
     "idempotencykey",
     "usersession",
+    "notification",
     "disciplinerecord",
 }
 

@@ -3,8 +3,9 @@ from decimal import Decimal
 
 import pytest
 
+from assessment.services import FactInput
 from tests.training.factories import AttendanceFactory, ExamResultFactory, TrainingSessionFactory
-from training.scoring import score_facts_for_training
+from training.scoring import absence_value, exam_percent, score_facts_for_training
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
@@ -33,48 +34,63 @@ def test_the_months_attendance_and_exams_become_score_facts_with_their_evidence(
     with django_assert_num_queries(2):
         facts = score_facts_for_training(month=date(2026, 11, 17))
 
-    november = date(2026, 11, 1)
+    def fact(staff, measure, value, evidence_type, evidence, label):
+        return FactInput(
+            staff_id=staff.pk,
+            hall_id=hall.pk,
+            occurred_on=date(2026, 11, 3),
+            source="training",
+            measure=measure,
+            value=Decimal(value),
+            evidence_type=evidence_type,
+            evidence_id=evidence.pk,
+            evidence_label=label,
+        )
+
     assert facts == [
-        {
-            "staff_id": clerk_staff.pk,
-            "hall_id": hall.pk,
-            "month": november,
-            "source": "training",
-            "indicator_code": "training_attendance",
-            "value": Decimal("0.75"),
-            "points": Decimal("0.75"),
-            "status": "present",
-            "evidence_type": "training_attendance",
-            "evidence_id": present.pk,
-            "description": "2026-11-03 On-the-job drill “携号转网”: Present, 0.75 h",
-        },
-        {
-            "staff_id": colleague.pk,
-            "hall_id": hall.pk,
-            "month": november,
-            "source": "training",
-            "indicator_code": "training_attendance",
-            "value": Decimal("0.00"),
-            "points": Decimal("0.00"),
-            "status": "absent",
-            "evidence_type": "training_attendance",
-            "evidence_id": absent.pk,
-            "description": "2026-11-03 On-the-job drill “携号转网”: Absent, 0 h",
-        },
-        {
-            "staff_id": clerk_staff.pk,
-            "hall_id": hall.pk,
-            "month": november,
-            "source": "training",
-            "indicator_code": "training_exam",
-            "value": Decimal("8.5"),
-            "points": Decimal("85.00"),
-            "passed": True,
-            "evidence_type": "training_exam",
-            "evidence_id": exam.pk,
-            "description": "2026-11-03 Oral exam “携号转网”: 8.5 of 10 (pass mark 6)",
-        },
+        fact(
+            clerk_staff,
+            "training_absences",
+            "0",
+            "training_attendance",
+            present,
+            "2026-11-03 On-the-job drill “携号转网”: Present, 0.75 h",
+        ),
+        fact(
+            colleague,
+            "training_absences",
+            "1",
+            "training_attendance",
+            absent,
+            "2026-11-03 On-the-job drill “携号转网”: Absent, 0 h",
+        ),
+        fact(
+            clerk_staff,
+            "exam_score",
+            "85.00",
+            "training_exam",
+            exam,
+            "2026-11-03 Oral exam “携号转网”: 8.5 of 10 (pass mark 6)",
+        ),
     ]
+
+
+def test_only_an_absence_without_excuse_counts_against():
+    assert [absence_value(s) for s in ("present", "absent", "excused")] == [0, 1, 0]
+
+
+@pytest.mark.parametrize(
+    ("score", "maximum", "percent"),
+    [
+        ("8.5", "10", "85.00"),
+        ("2", "3", "66.67"),
+        ("1", "8", "12.50"),
+        ("0", "50", "0.00"),
+        ("50", "50", "100.00"),
+    ],
+)
+def test_an_exam_counts_as_its_score_in_percent_of_the_maximum(score, maximum, percent):
+    assert exam_percent(Decimal(score), Decimal(maximum)) == Decimal(percent)
 
 
 def test_a_month_without_training_gives_no_facts(db):

@@ -38,7 +38,7 @@ def can_write_from_scopes(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("halls", "0003_user_session"),
+        ("halls", "0004_notification"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
