@@ -8,8 +8,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from assessment.services.elimination import decide_appeal
-from halls.models import Tombstone
+from halls.models import AuditEvent, Tombstone
 from halls.tombstones import record_tombstones
+from staffing.exceptions import QualificationInvalid
 from staffing.models import Assignment, Qualification, Roster, Staff
 from staffing.qualifications import revoke_qualification
 from staffing.roster_services import edit_assignment
@@ -130,9 +131,12 @@ def test_an_elimination_entry_removed_on_appeal_leaves_a_tombstone(cast, api, ad
 def test_a_revoked_qualification_is_deleted_audited_and_tombstoned(cast, api):
     staff = StaffFactory(hall=cast.hall)
     qualification = qualify(staff, expires_on=datetime.date(2027, 1, 1))
-    with pytest.raises(Exception, match="reason"):
+    with pytest.raises(QualificationInvalid) as refused:
         revoke_qualification(actor=cast.hall_manager, qualification=qualification, reason=" ")
+    assert refused.value.field == "reason" and Qualification.objects.filter(pk=qualification.pk).exists()
     revoke_qualification(actor=cast.hall_manager, qualification=qualification, reason="录入错误")
     assert not Qualification.objects.filter(pk=qualification.pk).exists()
+    audit = AuditEvent.objects.get(action="staffing.qualification.revoked")
+    assert audit.data["reason"] == "录入错误" and audit.hall_id == cast.hall.pk
     rows, _pages = walk(api.as_token(cast.hr_client.raw_token), "/api/v1/qualifications/deleted/")
     assert [(r["id"], r["reason"]) for r in rows] == [(qualification.pk, "revoked")]
