@@ -19,6 +19,8 @@ from assessment.selectors import branches_visible_to
 from assessment.serializers import MonthField
 from assessment.services import elimination as services
 from halls.filters import UpdatedSinceFilterSet
+from halls.models import Tombstone
+from halls.sync_api import DeletedRowsMixin
 
 
 class AppealSerializer(serializers.ModelSerializer):
@@ -124,9 +126,13 @@ class EliminationListViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, v
 
 
 @extend_schema(tags=["assessment"])
-class EliminationEntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class EliminationEntryViewSet(
+    DeletedRowsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Entries of the visible lists, for sync: filter by `updated_since`, page by cursor. An entry
     removed on appeal stays with status `removed_on_appeal`."""
+
+    tombstone_resource = Tombstone.Resource.ELIMINATION_ENTRY
 
     serializer_class = EliminationEntrySerializer
     filterset_class = EliminationEntryFilterSet

@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "pghistory.middleware.HistoryMiddleware",
+    "halls.middleware.ApiRequestLogMiddleware",
     # Last, so that it sees the login view's response and turns a lockout into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -178,6 +179,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["halls.permissions.HasActionPermission"],
+    "DEFAULT_THROTTLE_CLASSES": ["halls.throttling.ApiClientRateThrottle"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "halls.pagination.UpdatedCursorPagination",
     "PAGE_SIZE": 100,
@@ -191,7 +193,13 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "Service-hall operations API. Token clients send `Authorization: Token <key>`. "
         "List endpoints page with an opaque cursor ordered by (updated_at, id); pass "
-        "`updated_since` (ISO 8601) to sync incrementally."
+        "`updated_since` (ISO 8601) to sync incrementally; removed rows (deleted, withdrawn, "
+        "closed, revoked, moved out of scope) come as tombstones from `<resource>/deleted/` "
+        "with the same cursor (see those endpoints for the full sync contract). A token client "
+        "reaches only the resource families its scopes name (`staff:read`, `staff:write`, …; "
+        "403 names the missing scope) and at most its own requests per minute (429 with "
+        "Retry-After). Webhooks are POSTed with `X-HallOps-Signature: sha256=<HMAC-SHA256 of "
+        "timestamp.body>`, `X-HallOps-Timestamp` and `X-HallOps-Event-Id` (deduplicate on it)."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -238,6 +246,20 @@ CELERY_BEAT_SCHEDULE["halls-purge-login-records"] = {
     "task": "halls.purge_login_records",
     "schedule": crontab(hour=3, minute=40),
 }
+CELERY_BEAT_SCHEDULE["halls-purge-api-request-logs"] = {
+    "task": "halls.purge_api_request_logs",
+    "schedule": crontab(hour=3, minute=50),
+}
+CELERY_BEAT_SCHEDULE["halls-deliver-webhooks"] = {
+    "task": "halls.deliver_webhooks",
+    "schedule": 60,
+    "options": {"expires": 50},
+}
+CELERY_BEAT_SCHEDULE["staffing-announce-expired-qualifications"] = {
+    "task": "staffing.announce_expired_qualifications",
+    "schedule": crontab(hour=0, minute=20),
+    "options": {"expires": 6 * 60 * 60},
+}
 CELERY_BEAT_SCHEDULE["halls-send-notification-emails"] = {
     "task": "halls.send_notification_emails",
     "schedule": 10 * 60,
@@ -259,6 +281,9 @@ CELERY_BEAT_SCHEDULE["assessment-compute-previous-month"] = {
     "schedule": crontab(day_of_month=2, hour=2, minute=0),
     "options": {"expires": 12 * 60 * 60},
 }
+
+# API request log rows are kept this many days (halls.purge_api_request_logs).
+API_REQUEST_LOG_DAYS = env.int("HALLOPS_API_REQUEST_LOG_DAYS", default=30)
 
 # --- Mail ---------------------------------------------------------------------
 EMAIL_BACKEND = env.str("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

@@ -9,10 +9,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from halls import services
+from halls import services, webhooks
 from halls.exceptions import DomainError
+from halls.forms import scope_choices
 from halls.models import (
     ApiClient,
+    ApiRequestLog,
     AuditEvent,
     BranchCalendarDay,
     Hall,
@@ -22,7 +24,10 @@ from halls.models import (
     OpeningHours,
     Region,
     StatutoryCalendarDay,
+    Tombstone,
     UserSession,
+    WebhookDelivery,
+    WebhookSubscription,
 )
 
 
@@ -148,32 +153,55 @@ class MembershipAdmin(admin.ModelAdmin):
 
 
 class ApiClientForm(forms.ModelForm):
+    scopes = forms.MultipleChoiceField(
+        label=_("scopes"), choices=scope_choices, widget=forms.CheckboxSelectMultiple, required=False
+    )
+
     class Meta:
         model = ApiClient
-        fields = ["name", "user", "regions", "can_write", "is_active"]
+        fields = ["name", "user", "regions", "scopes", "rate_limit_per_minute"]
 
 
 @admin.register(ApiClient)
 class ApiClientAdmin(admin.ModelAdmin):
+    """Creation, edits, rotation and revocation all go through halls.services (audited)."""
+
     form = ApiClientForm
-    list_display = ["name", "user", "token_prefix", "can_write", "is_active", "last_used_at", "created_at"]
-    list_filter = ["is_active", "can_write"]
+    list_display = [
+        "name",
+        "user",
+        "token_prefix",
+        "rate_limit_per_minute",
+        "is_active",
+        "last_used_at",
+        "created_at",
+    ]
+    list_filter = ["is_active"]
     search_fields = ["name", "user__username", "token_prefix"]
     list_select_related = ["user"]
     autocomplete_fields = ["user", "regions"]
-    readonly_fields = ["token_prefix", "last_used_at", "created_at"]
+    readonly_fields = ["token_prefix", "is_active", "last_used_at", "created_at"]
     actions = ["rotate_token", "revoke"]
 
     def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
         if change:
-            super().save_model(request, obj, form, change)
+            services.update_api_client(
+                actor=request.user,
+                client=obj,
+                name=data["name"],
+                regions=data["regions"],
+                scopes=data["scopes"],
+                rate_limit_per_minute=data["rate_limit_per_minute"],
+            )
             return
         client, raw = services.create_api_client(
             actor=request.user,
-            name=form.cleaned_data["name"],
-            user=form.cleaned_data["user"],
-            regions=form.cleaned_data["regions"],
-            can_write=form.cleaned_data["can_write"],
+            name=data["name"],
+            user=data["user"],
+            regions=data["regions"],
+            scopes=data["scopes"],
+            rate_limit_per_minute=data["rate_limit_per_minute"],
         )
         obj.pk, obj.token_prefix, obj.token_hash, obj._state.adding = (
             client.pk,
@@ -184,9 +212,8 @@ class ApiClientAdmin(admin.ModelAdmin):
         self._show_token(request, client, raw)
 
     def save_related(self, request, form, formsets, change):
-        # On creation the service has set the regions already (and audited them).
-        if change:
-            super().save_related(request, form, formsets, change)
+        # The services set the regions (and audit them).
+        return
 
     def _show_token(self, request, client, raw):
         messages.warning(
@@ -209,6 +236,52 @@ class ApiClientAdmin(admin.ModelAdmin):
         for client in queryset:
             services.revoke_api_client(actor=request.user, client=client)
         self.message_user(request, _("%(count)d API clients revoked.") % {"count": queryset.count()})
+
+
+@admin.register(ApiRequestLog)
+class ApiRequestLogAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "client", "method", "route", "status", "duration_ms", "request_id"]
+    list_filter = ["status", "method"]
+    search_fields = ["route", "request_id", "client__name"]
+    list_select_related = ["client"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(Tombstone)
+class TombstoneAdmin(ReadOnlyAdmin):
+    list_display = ["updated_at", "resource", "object_id", "hall", "reason"]
+    list_filter = ["resource", "reason"]
+    list_select_related = ["hall"]
+
+
+@admin.register(WebhookSubscription)
+class WebhookSubscriptionAdmin(ReadOnlyAdmin):
+    """Made on the client's settings page (which shows the secret once); shown here."""
+
+    list_display = ["client", "url", "events", "is_active", "created_at"]
+    list_select_related = ["client"]
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
+    list_display = [
+        "created_at",
+        "event",
+        "subscription",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "response_status",
+    ]
+    list_filter = ["status", "event"]
+    list_select_related = ["subscription__client"]
+    actions = ["redeliver"]
+
+    @admin.action(description=_("Deliver again"))
+    def redeliver(self, request, queryset):
+        for delivery in queryset:
+            webhooks.redeliver(actor=request.user, delivery=delivery)
+        self.message_user(request, _("%(count)d deliveries queued again.") % {"count": queryset.count()})
 
 
 @admin.register(AuditEvent)

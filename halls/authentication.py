@@ -1,5 +1,6 @@
 """Token authentication for API clients (HR systems). Tokens are stored hashed."""
 
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -22,15 +23,19 @@ class ApiClientTokenAuthentication(authentication.BaseAuthentication):
             raw = header[1].decode()
         except UnicodeError as exc:
             raise exceptions.AuthenticationFailed(_("Invalid token header.")) from exc
+        digest, now = hash_token(raw), timezone.now()
+        # The current token, or the one rotated away while its grace period lasts.
         client = (
             ApiClient.objects.select_related("user")
-            .filter(token_hash=hash_token(raw), is_active=True, user__is_active=True)
+            .filter(Q(token_hash=digest) | Q(previous_token_hash=digest, previous_token_expires_at__gt=now))
+            .filter(is_active=True, user__is_active=True)
             .first()
         )
         if client is None:
             raise exceptions.AuthenticationFailed(_("Invalid or revoked token."))
+        # For the request log (halls.middleware.ApiRequestLogMiddleware), which sees Django's request.
+        request._request.hallops_api_client_id = client.pk
         # One UPDATE at most a minute per client keeps last-used useful without a write per request.
-        now = timezone.now()
         if client.last_used_at is None or (now - client.last_used_at).total_seconds() > 60:
             ApiClient.objects.filter(pk=client.pk).update(last_used_at=now)
         return client.user, client

@@ -4,9 +4,9 @@ from django import forms
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
-from halls import services
+from halls import services, webhooks
 from halls.exceptions import DomainError
-from halls.models import Hall, OpeningHours
+from halls.models import READ, WRITE, ApiClient, ApiResource, Hall, OpeningHours, Region, WebhookEvent
 from halls.selectors import regions_for_filter
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -174,3 +174,92 @@ class HallForm(ServiceForm):
         if any(name.startswith("weekday_") for name in self.changed_data):
             services.set_opening_hours(actor=actor, hall=hall, hours=self.opening_hours())
         return hall
+
+
+def scope_choices():
+    """(scope, label) for every resource family, read and write: "Staff – read"."""
+    return [
+        (f"{value}:{mode}", f"{label} – {mode_label}")
+        for value, label in ApiResource.choices
+        for mode, mode_label in ((READ, _("read")), (WRITE, _("read and write")))
+    ]
+
+
+class ApiClientForm(ServiceForm):
+    """An API client's name, regions, scopes and rate limit: creates the client (and its
+    login-less user) when `client` is None, else changes it."""
+
+    name = forms.CharField(label=_("Client name"), max_length=100)
+    regions = forms.ModelMultipleChoiceField(label=_("Regions"), queryset=Region.objects.none())
+    scopes = forms.MultipleChoiceField(
+        label=_("Scopes"), choices=scope_choices, widget=forms.CheckboxSelectMultiple, required=False
+    )
+    rate_limit_per_minute = forms.IntegerField(
+        label=_("Requests per minute"), min_value=1, max_value=100000, initial=120
+    )
+
+    def __init__(self, *args, client: ApiClient | None = None, **kwargs):
+        if client is not None:
+            kwargs["initial"] = {
+                "name": client.name,
+                "regions": list(client.regions.all()),
+                "scopes": client.scopes,
+                "rate_limit_per_minute": client.rate_limit_per_minute,
+            }
+        super().__init__(*args, **kwargs)
+        self.client = client
+        self.fields["regions"].queryset = Region.objects.order_by("path")
+
+    def perform(self, *, actor):
+        data = self.cleaned_data
+        if self.client is None:
+            return services.create_api_client(
+                actor=actor,
+                name=data["name"],
+                regions=data["regions"],
+                scopes=data["scopes"],
+                rate_limit_per_minute=data["rate_limit_per_minute"],
+            )
+        return services.update_api_client(
+            actor=actor,
+            client=self.client,
+            name=data["name"],
+            regions=data["regions"],
+            scopes=data["scopes"],
+            rate_limit_per_minute=data["rate_limit_per_minute"],
+        )
+
+
+class RotateTokenForm(ServiceForm):
+    grace_minutes = forms.IntegerField(
+        label=_("Old token keeps working for (minutes)"),
+        min_value=0,
+        max_value=1440,
+        initial=0,
+        required=False,
+    )
+
+    def __init__(self, *args, client: ApiClient, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.client = client
+
+    def perform(self, *, actor):
+        return services.rotate_api_client_token(
+            actor=actor, client=self.client, grace_minutes=self.cleaned_data["grace_minutes"] or 0
+        )
+
+
+class WebhookSubscriptionForm(ServiceForm):
+    url = forms.URLField(label=_("URL"), max_length=500, assume_scheme="https")
+    events = forms.MultipleChoiceField(
+        label=_("Events"), choices=WebhookEvent.choices, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, client: ApiClient, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.client = client
+
+    def perform(self, *, actor):
+        return webhooks.subscribe(
+            actor=actor, client=self.client, url=self.cleaned_data["url"], events=self.cleaned_data["events"]
+        )

@@ -1,10 +1,16 @@
-"""Request-wide middleware: a request id for the logs, and the security headers Django's
-SecurityMiddleware does not set (Content-Security-Policy, Permissions-Policy)."""
+"""Request-wide middleware: a request id for the logs, the security headers Django's
+SecurityMiddleware does not set (Content-Security-Policy, Permissions-Policy), and the API
+request log."""
 
+import logging
 import re
+import time
 import uuid
 
+from django.db import DatabaseError
+
 from hallops.logging import request_id_var
+from halls.models import ApiRequestLog
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # Accept a caller's id only when it is short and plain, so it cannot forge log lines.
@@ -74,4 +80,47 @@ class ContentSecurityPolicyMiddleware:
         if CSP_HEADER not in response:
             response[CSP_HEADER] = SITE_CSP
         response.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        return response
+
+
+API_PATH_PREFIX = "/api/v1/"
+api_logger = logging.getLogger("hallops.api")
+
+
+class ApiRequestLogMiddleware:
+    """Logs every request to the REST API as one log line, and every request with a token as one
+    INSERT into ApiRequestLog: the client, the route name, the method, the status, the duration
+    and the request id — never headers, tokens, query strings or bodies. A failing log write
+    never fails the request."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path.startswith(API_PATH_PREFIX):
+            return self.get_response(request)
+        started = time.monotonic()
+        response = self.get_response(request)
+        duration_ms = round((time.monotonic() - started) * 1000)
+        match = getattr(request, "resolver_match", None)
+        route = (match.view_name if match else "") or "unresolved"
+        client_id = getattr(request, "hallops_api_client_id", None)
+        entry = {
+            "client_id": client_id,
+            "route": route[:100],
+            "method": request.method[:10],
+            "status": response.status_code,
+            "duration_ms": duration_ms,
+            "request_id": getattr(request, "request_id", "")[:128],
+        }
+        # The table is the token clients' request log (their settings page); browser sessions
+        # using the API get the log line only. A bad token is logged too, without a client.
+        if client_id is not None or request.headers.get("Authorization", "").startswith("Token "):
+            try:
+                ApiRequestLog.objects.create(**entry)
+            except DatabaseError:
+                api_logger.exception("API request log row not written")
+        api_logger.info(
+            "api %(method)s %(route)s %(status)s %(duration_ms)sms client=%(client_id)s", entry, extra=entry
+        )
         return response

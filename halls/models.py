@@ -273,19 +273,44 @@ def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+class ApiResource(models.TextChoices):
+    """The resource families an API client's scopes name (`staff:read`, `staff:write`, …)."""
+
+    HALLS = "halls", _("Halls")
+    STAFF = "staff", _("Staff")
+    ROSTERS = "rosters", _("Rosters")
+    ASSESSMENT = "assessment", _("Assessment results")
+    ELIMINATION = "elimination", _("Elimination lists")
+    COMPLAINTS = "complaints", _("Complaints")
+    TRAINING = "training", _("Training")
+    QUALIFICATIONS = "qualifications", _("Qualifications")
+
+
+READ, WRITE = "read", "write"
+ALL_READ_SCOPES = tuple(f"{resource}:{READ}" for resource in ApiResource.values)
+ALL_SCOPES = tuple(f"{resource}:{mode}" for resource in ApiResource.values for mode in (READ, WRITE))
+
+
 class ApiClient(models.Model):
     """An external system (an HR system) calling the REST API with a token.
 
-    The token is shown once at creation; only its SHA-256 is stored. A client sees
-    the halls of its regions, read-only unless `can_write`.
+    The token is shown once at creation or rotation; only its SHA-256 is stored. A client sees
+    the halls of its regions, and of those only the resource families its `scopes` name
+    (`staff:read`; `staff:write` includes reading). After a rotation the previous token keeps
+    working until `previous_token_expires_at` (a short grace period), then answers 401.
     """
 
     name = models.CharField(_("name"), max_length=100)
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="api_client")
     token_prefix = models.CharField(max_length=8, editable=False)
     token_hash = models.CharField(max_length=64, editable=False)
+    previous_token_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
+    previous_token_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     regions = models.ManyToManyField(Region, verbose_name=_("regions"), related_name="api_clients")
-    can_write = models.BooleanField(_("may write"), default=False)
+    scopes = models.JSONField(_("scopes"), default=list, blank=True)
+    rate_limit_per_minute = models.PositiveIntegerField(
+        _("requests per minute"), default=120, validators=[MinValueValidator(1), MaxValueValidator(100000)]
+    )
     is_active = models.BooleanField(_("active"), default=True)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -296,6 +321,17 @@ class ApiClient(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["token_hash"], name="api_client_token_hash_unique"),
             models.UniqueConstraint(fields=["name"], name="api_client_name_unique"),
+            models.CheckConstraint(
+                condition=Q(rate_limit_per_minute__gte=1), name="api_client_rate_positive"
+            ),
+        ]
+        # The authentication's lookup of a rotated token during its grace period.
+        indexes = [
+            models.Index(
+                fields=["previous_token_hash"],
+                condition=~Q(previous_token_hash=""),
+                name="api_client_prev_token_idx",
+            )
         ]
 
     def __str__(self):
@@ -304,6 +340,173 @@ class ApiClient(models.Model):
     @staticmethod
     def new_token() -> str:
         return "hop_" + secrets.token_urlsafe(32)
+
+    @property
+    def can_write(self) -> bool:
+        return any(scope.endswith(f":{WRITE}") for scope in self.scopes)
+
+    def allows(self, resource: str, *, write: bool) -> bool:
+        """May this client read (or write) the resource family?"""
+        if f"{resource}:{WRITE}" in self.scopes:
+            return True
+        return not write and f"{resource}:{READ}" in self.scopes
+
+
+class ApiRequestLog(models.Model):
+    """One row per API request (one INSERT, written by halls.middleware.ApiRequestLogMiddleware).
+    Never holds secrets: no headers, no tokens, no bodies, no query strings. Purged daily."""
+
+    client = models.ForeignKey(
+        ApiClient, null=True, blank=True, on_delete=models.CASCADE, related_name="request_logs"
+    )
+    route = models.CharField(_("endpoint"), max_length=100)
+    method = models.CharField(_("method"), max_length=10)
+    status = models.PositiveSmallIntegerField(_("status"))
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"))
+    request_id = models.CharField(_("request id"), max_length=128, blank=True)
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("API request")
+        verbose_name_plural = _("API requests")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The client's settings page: its last 50 requests.
+            models.Index(fields=["client", "-created_at"], name="api_request_log_client_idx"),
+            # The daily retention purge.
+            models.Index(fields=["created_at"], name="api_request_log_created_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.method} {self.route} {self.status}"
+
+
+class ClockTimestamp(models.Func):
+    function = "clock_timestamp"
+    template = "%(function)s()"
+    output_field = models.DateTimeField()
+
+
+class TombstoneQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(hall__in=Hall.objects.visible_to(user))
+
+
+class Tombstone(models.Model):
+    """A row that left a sync resource: deleted, closed, revoked or moved. Written by the
+    service that removes it, in the same transaction (`halls.tombstones.record_tombstones`), and
+    served as `/api/v1/<resource>/deleted/` with the same (updated_at, id) cursor as live rows.
+    `updated_at` is the time of removal (the cursor's column)."""
+
+    class Resource(models.TextChoices):
+        STAFF = "staff", _("Staff")
+        ASSIGNMENT = "assignment", _("Roster assignment")
+        ELIMINATION_ENTRY = "elimination_entry", _("Elimination entry")
+        QUALIFICATION = "qualification", _("Qualification")
+
+    class Reason(models.TextChoices):
+        DELETED = "deleted", _("Deleted")
+        LEFT = "left", _("Staff member left")
+        REMOVED_ON_APPEAL = "removed_on_appeal", _("Removed on appeal")
+        REVOKED = "revoked", _("Revoked")
+        MOVED = "moved", _("Moved to another hall")
+
+    resource = models.CharField(_("resource"), max_length=30, choices=Resource.choices)
+    object_id = models.BigIntegerField(_("object id"))
+    hall = models.ForeignKey(Hall, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(_("reason"), max_length=30, choices=Reason.choices)
+    # The database's clock, like the touch_updated_at trigger of live rows, so a tombstone and a
+    # live row of the same object compare on one clock (the later one is the truth).
+    updated_at = models.DateTimeField(_("removed at"), db_default=ClockTimestamp())
+
+    objects = TombstoneQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("tombstone")
+        verbose_name_plural = _("tombstones")
+        # /api/v1/<resource>/deleted/?updated_since=…: one resource, in cursor order.
+        indexes = [models.Index(fields=["resource", "updated_at", "id"], name="tombstone_sync_idx")]
+
+    def __str__(self):
+        return f"{self.resource} {self.object_id} {self.reason}"
+
+
+class WebhookEvent(models.TextChoices):
+    MONTH_PUBLISHED = "assessment.month_published", _("Month published")
+    ELIMINATION_CONFIRMED = "elimination.list_confirmed", _("Elimination list confirmed")
+    STAFF_CHANGED = "staff.changed", _("Staff changed")
+    QUALIFICATION_EXPIRED = "qualification.expired", _("Qualification expired")
+
+
+class WebhookSubscription(models.Model):
+    """An API client's subscription: the events it wants POSTed to `url`, signed with `secret`
+    (HMAC-SHA256 over `timestamp.body`). The secret is shown once, when the subscription is made."""
+
+    client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="webhook_subscriptions")
+    url = models.URLField(_("URL"), max_length=500)
+    secret = models.CharField(max_length=64, editable=False)
+    events = models.JSONField(_("events"), default=list)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("webhook subscription")
+        verbose_name_plural = _("webhook subscriptions")
+        constraints = [
+            models.UniqueConstraint(fields=["client", "url"], name="webhook_subscription_url_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.client} → {self.url}"
+
+
+class WebhookDelivery(models.Model):
+    """One event for one subscription: the outbox row, written in the event's transaction and
+    sent afterwards by halls.webhooks.deliver_due (retries with exponential backoff)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Failed")
+
+    subscription = models.ForeignKey(WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries")
+    event_id = models.UUIDField(_("event id"))
+    event = models.CharField(_("event"), max_length=40, choices=WebhookEvent.choices)
+    payload = models.JSONField()
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True, default=timezone.now)
+    last_attempt_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
+    response_status = models.PositiveSmallIntegerField(_("response status"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "event_id"], name="webhook_delivery_once_per_event"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="pending", next_attempt_at__isnull=False) | ~Q(status="pending"),
+                name="webhook_delivery_pending_has_next_attempt",
+            ),
+        ]
+        indexes = [
+            # deliver_due: pending rows whose next attempt is due, oldest first.
+            models.Index(
+                fields=["next_attempt_at", "id"],
+                condition=Q(status="pending"),
+                name="webhook_delivery_due_idx",
+            ),
+            models.Index(fields=["subscription", "-created_at"], name="webhook_delivery_sub_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.event} {self.event_id} ({self.status})"
 
 
 class AuditEventQuerySet(models.QuerySet):

@@ -4,7 +4,17 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Prefetch, Q
 from django.utils.translation import gettext
 
-from halls.models import AuditEvent, Hall, Notification, OpeningHours, Region
+from halls.models import (
+    ApiClient,
+    ApiRequestLog,
+    AuditEvent,
+    Hall,
+    Notification,
+    OpeningHours,
+    Region,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 from halls.permissions import has_permission
 from halls.scoping import scope_for
 
@@ -243,6 +253,36 @@ def hall_cards(*, user, hall_ids) -> list[dict]:
     post × status table. Two queries plus one per hall (a manager runs one or two halls)."""
     halls = hall_list(user=user).filter(pk__in=hall_ids).order_by("code")
     return [{"hall": hall, "staff_table": staff_post_status_table(hall)} for hall in halls]
+
+
+def api_client_list():
+    """Every API client with its regions and subscription count (administrators' settings page)."""
+    return (
+        ApiClient.objects.select_related("user")
+        .prefetch_related(Prefetch("regions", queryset=Region.objects.order_by("path")))
+        .annotate(
+            subscription_count=Count("webhook_subscriptions", filter=Q(webhook_subscriptions__is_active=True))
+        )
+        .order_by("name", "pk")
+    )
+
+
+def api_client_activity(client, *, limit: int = 50) -> dict:
+    """The client's last `limit` API requests, its webhook subscriptions and their last `limit`
+    deliveries: three queries whatever the numbers."""
+    return {
+        "request_logs": list(
+            ApiRequestLog.objects.filter(client=client).order_by("-created_at", "-id")[:limit]
+        ),
+        "subscriptions": list(
+            WebhookSubscription.objects.filter(client=client).order_by("-is_active", "url")
+        ),
+        "deliveries": list(
+            WebhookDelivery.objects.filter(subscription__client=client)
+            .select_related("subscription")
+            .order_by("-created_at", "-id")[:limit]
+        ),
+    }
 
 
 def notification_list(*, user, unread_only: bool = False):

@@ -1,8 +1,11 @@
 """Writes for regions, halls and API clients: one use case, one function, one transaction."""
 
-from datetime import time
+from datetime import time, timedelta
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from halls.audit import record_audit
@@ -13,7 +16,17 @@ from halls.exceptions import (
     HallCodeTaken,
     RegionParentInvalid,
 )
-from halls.models import CLASS_MINIMUM_STAFF, ApiClient, Hall, OpeningHours, Region, UserSession, hash_token
+from halls.models import (
+    ALL_READ_SCOPES,
+    ALL_SCOPES,
+    CLASS_MINIMUM_STAFF,
+    ApiClient,
+    Hall,
+    OpeningHours,
+    Region,
+    UserSession,
+    hash_token,
+)
 from halls.permissions import require_permission
 
 HALL_FIELDS = (
@@ -165,53 +178,151 @@ def set_opening_hours(*, actor, hall: Hall, hours: dict[int, tuple[time, time] |
     return rows
 
 
+def _check_scopes(scopes) -> list[str]:
+    unknown = sorted(set(scopes) - set(ALL_SCOPES))
+    if unknown:
+        raise DomainError(_("Unknown scopes: %(scopes)s") % {"scopes": ", ".join(unknown)}, field="scopes")
+    return sorted(set(scopes))
+
+
+def _check_rate(rate: int) -> int:
+    if not 1 <= rate <= 100000:
+        raise DomainError(
+            _("The rate limit must be between 1 and 100000 requests a minute."), field="rate_limit_per_minute"
+        )
+    return rate
+
+
+def _api_client_user(name: str):
+    """A login-less user for a new client: unusable password, unique username."""
+    users = get_user_model()
+    base = "api-" + (slugify(name) or "client")
+    username, n = base[:140], 1
+    while users.objects.filter(username=username).exists():
+        n += 1
+        username = f"{base[:136]}-{n}"
+    user = users(username=username)
+    user.set_unusable_password()
+    user.save()
+    return user
+
+
 @transaction.atomic
 def create_api_client(
     *,
     actor,
     name: str,
-    user,
     regions,
-    can_write: bool = False,
+    user=None,
+    scopes=ALL_READ_SCOPES,
+    rate_limit_per_minute: int = 120,
     raw_token: str | None = None,
 ) -> tuple[ApiClient, str]:
-    """Register an external system (an HR system) and issue its token.
+    """Register an external system (an HR system) and issue its token. Administrators only.
 
     Returns the client and the raw token, which is never stored (only its SHA-256 and an
-    8-character prefix are) and so can be shown exactly once. `raw_token` lets the demo
-    seed issue a token derived from its seed; everything else leaves it to `new_token()`.
-    Refuses a name already in use (ApiClientNameTaken)."""
+    8-character prefix are) and so can be shown exactly once. Without `user` a login-less user
+    is made for the client. `scopes` default to reading every resource family. `raw_token` lets
+    the demo seed issue a token derived from its seed; everything else leaves it to `new_token()`.
+    Refuses a name already in use (ApiClientNameTaken) and unknown scopes."""
+    require_permission(actor, "api_client.manage")
     if ApiClient.objects.filter(name=name).exists():
         raise ApiClientNameTaken(_("An API client with this name already exists."))
+    scopes = _check_scopes(scopes)
+    _check_rate(rate_limit_per_minute)
     raw = raw_token or ApiClient.new_token()
     client = ApiClient.objects.create(
-        name=name, user=user, token_prefix=raw[:8], token_hash=hash_token(raw), can_write=can_write
+        name=name,
+        user=user or _api_client_user(name),
+        token_prefix=raw[:8],
+        token_hash=hash_token(raw),
+        scopes=scopes,
+        rate_limit_per_minute=rate_limit_per_minute,
     )
     client.regions.set(regions)
     record_audit(
         actor=actor,
         action="halls.api_client.created",
         subject=client,
-        data={"name": name, "regions": sorted(r.code for r in client.regions.all()), "can_write": can_write},
+        data={
+            "name": name,
+            "regions": sorted(r.code for r in client.regions.all()),
+            "scopes": scopes,
+            "rate_limit_per_minute": rate_limit_per_minute,
+        },
     )
     return client, raw
 
 
 @transaction.atomic
-def rotate_api_client_token(*, actor, client: ApiClient) -> str:
-    """Replace a client's token; the old one stops working at commit. Returns the new raw token."""
+def update_api_client(
+    *, actor, client: ApiClient, name: str, regions, scopes, rate_limit_per_minute: int
+) -> ApiClient:
+    """Change a client's name, regions, scopes and rate limit; audited with before and after of
+    what changed. The client's next request sees the change. Administrators only."""
+    require_permission(actor, "api_client.manage")
+    client = ApiClient.objects.select_for_update().get(pk=client.pk)
+    if ApiClient.objects.filter(name=name).exclude(pk=client.pk).exists():
+        raise ApiClientNameTaken(_("An API client with this name already exists."))
+    before = {
+        "name": client.name,
+        "regions": sorted(client.regions.values_list("code", flat=True)),
+        "scopes": sorted(client.scopes),
+        "rate_limit_per_minute": client.rate_limit_per_minute,
+    }
+    client.name = name
+    client.scopes = _check_scopes(scopes)
+    client.rate_limit_per_minute = _check_rate(rate_limit_per_minute)
+    client.save(update_fields=["name", "scopes", "rate_limit_per_minute"])
+    client.regions.set(regions)
+    after = {
+        "name": client.name,
+        "regions": sorted(client.regions.values_list("code", flat=True)),
+        "scopes": client.scopes,
+        "rate_limit_per_minute": client.rate_limit_per_minute,
+    }
+    changed = {key: [before[key], after[key]] for key in after if before[key] != after[key]}
+    if changed:
+        record_audit(actor=actor, action="halls.api_client.updated", subject=client, data=changed)
+    return client
+
+
+@transaction.atomic
+def rotate_api_client_token(*, actor, client: ApiClient, grace_minutes: int = 0) -> str:
+    """Replace a client's token and return the new raw token (shown once). The old token stops
+    working at commit, or after `grace_minutes` (at most a day) so the client can switch over;
+    a rotation ends any earlier grace period. Administrators only."""
+    require_permission(actor, "api_client.manage")
+    if not 0 <= grace_minutes <= 24 * 60:
+        raise DomainError(_("The grace period must be between 0 and 1440 minutes."), field="grace_minutes")
     client = ApiClient.objects.select_for_update().get(pk=client.pk)
     raw = ApiClient.new_token()
+    if grace_minutes:
+        client.previous_token_hash = client.token_hash
+        client.previous_token_expires_at = timezone.now() + timedelta(minutes=grace_minutes)
+    else:
+        client.previous_token_hash, client.previous_token_expires_at = "", None
     client.token_prefix, client.token_hash = raw[:8], hash_token(raw)
-    client.save(update_fields=["token_prefix", "token_hash"])
-    record_audit(actor=actor, action="halls.api_client.token_rotated", subject=client)
+    client.save(
+        update_fields=["token_prefix", "token_hash", "previous_token_hash", "previous_token_expires_at"]
+    )
+    record_audit(
+        actor=actor,
+        action="halls.api_client.token_rotated",
+        subject=client,
+        data={"grace_minutes": grace_minutes},
+    )
     return raw
 
 
 @transaction.atomic
 def revoke_api_client(*, actor, client: ApiClient) -> ApiClient:
-    """Deactivate a client: its token answers 401 from then on. Revoking twice changes nothing more."""
-    changed = ApiClient.objects.filter(pk=client.pk, is_active=True).update(is_active=False)
+    """Deactivate a client: its token (and a rotated one in its grace period) answers 401 from
+    then on, and its webhooks stop. Revoking twice changes nothing more. Administrators only."""
+    require_permission(actor, "api_client.manage")
+    changed = ApiClient.objects.filter(pk=client.pk, is_active=True).update(
+        is_active=False, previous_token_hash="", previous_token_expires_at=None
+    )
     if changed:
         record_audit(actor=actor, action="halls.api_client.revoked", subject=client)
     client.refresh_from_db()

@@ -1,10 +1,14 @@
 """Celery tasks of the halls app. A task takes ids, loads, and calls a selector or service."""
 
-from celery import shared_task
-from django.contrib.auth import get_user_model
+from datetime import timedelta
 
-from halls import idempotency, lockout, notifications
-from halls.models import Hall
+from celery import shared_task
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from halls import idempotency, lockout, notifications, webhooks
+from halls.models import ApiRequestLog, Hall
 
 
 @shared_task(name="halls.count_visible_halls", time_limit=60, soft_time_limit=50)
@@ -29,6 +33,21 @@ def purge_idempotency_keys() -> int:
 def purge_login_records() -> dict[str, int]:
     """Delete expired failed-login counters and login logs past their keeping period (daily)."""
     return lockout.purge_login_records()
+
+
+@shared_task(name="halls.deliver_webhooks", time_limit=600, soft_time_limit=540)
+def deliver_webhooks() -> dict[str, int]:
+    """Send the webhook deliveries that are due (on commit of an event, and every minute by beat).
+    Several at once are safe: each row is claimed with SKIP LOCKED; a delivered row is never sent again."""
+    return webhooks.deliver_due()
+
+
+@shared_task(name="halls.purge_api_request_logs", time_limit=600, soft_time_limit=540)
+def purge_api_request_logs() -> int:
+    """Delete API request log rows older than settings.API_REQUEST_LOG_DAYS (daily; idempotent)."""
+    cutoff = timezone.now() - timedelta(days=settings.API_REQUEST_LOG_DAYS)
+    deleted, _by_model = ApiRequestLog.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
 
 
 @shared_task(name="halls.send_notification_emails", time_limit=300, soft_time_limit=240, acks_late=True)

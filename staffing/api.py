@@ -3,6 +3,8 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from halls.models import Tombstone
+from halls.sync_api import DeletedRowsMixin
 from staffing import services
 from staffing.filters import StaffFilterSet
 from staffing.selectors import staff_list, staff_postings
@@ -16,8 +18,12 @@ from staffing.serializers import (
 
 
 @extend_schema(tags=["staff"])
-class StaffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class StaffViewSet(
+    DeletedRowsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Staff of the halls visible to the caller; a clerk sees only their own record."""
+
+    tombstone_resource = Tombstone.Resource.STAFF
 
     serializer_class = StaffOutputSerializer
     filterset_class = StaffFilterSet

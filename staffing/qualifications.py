@@ -8,15 +8,27 @@ from collections import defaultdict
 from datetime import date, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 
 from halls.audit import record_audit
+from halls.models import Tombstone, WebhookEvent
 from halls.permissions import require_permission
+from halls.tombstones import record_tombstones
+from halls.webhooks import emit_event, stable_event_id
 from staffing.exceptions import QualificationInvalid, QualificationOverlap
 from staffing.models import DutyPost, Qualification, Staff
 
-__all__ = ["grant_qualification", "is_qualified", "qualified_days"]
+__all__ = [
+    "announce_expired_qualifications",
+    "grant_qualification",
+    "is_qualified",
+    "qualified_days",
+    "revoke_qualification",
+]
+
+# A daily job that missed days still announces expiries up to this many days old.
+EXPIRY_ANNOUNCE_DAYS = 7
 
 
 def _valid_on(day: date) -> Q:
@@ -103,3 +115,72 @@ def grant_qualification(
         },
     )
     return qualification
+
+
+@transaction.atomic
+def revoke_qualification(*, actor, qualification: Qualification, reason: str) -> None:
+    """Withdraw a qualification granted in error: the row is deleted, a tombstone tells sync
+    clients, and the audit row keeps what it was. Refuses an empty reason. Needs
+    qualification.grant over the person's hall."""
+    qualification = (
+        Qualification.objects.select_for_update().select_related("staff__hall").get(pk=qualification.pk)
+    )
+    staff = qualification.staff
+    require_permission(actor, "qualification.grant", hall=staff.hall)
+    if not reason.strip():
+        raise QualificationInvalid(_("Give the reason for revoking the qualification."), field="reason")
+    record_audit(
+        actor=actor,
+        action="staffing.qualification.revoked",
+        subject=qualification,
+        hall=staff.hall,
+        data={
+            "staff": staff.employee_no,
+            "post": qualification.post,
+            "from": qualification.granted_on.isoformat(),
+            "until": qualification.expires_on and qualification.expires_on.isoformat(),
+            "reason": reason.strip(),
+        },
+    )
+    record_tombstones(
+        resource=Tombstone.Resource.QUALIFICATION,
+        rows=[(qualification.pk, staff.hall_id)],
+        reason=Tombstone.Reason.REVOKED,
+    )
+    qualification.delete()
+
+
+@transaction.atomic
+def announce_expired_qualifications(*, today: date) -> int:
+    """Emit the qualification.expired webhook for each qualification that ran out in the last
+    EXPIRY_ANNOUNCE_DAYS days (expires_on before `today`) and was not renewed, for people still
+    employed. Idempotent: each event has a stable id per qualification, so a second run (or a
+    run on the next day) queues nothing new. Returns how many deliveries were queued."""
+    renewed = Qualification.objects.filter(
+        staff_id=OuterRef("staff_id"), post=OuterRef("post"), granted_on__gt=OuterRef("granted_on")
+    )
+    expired = (
+        Qualification.objects.filter(
+            expires_on__lt=today, expires_on__gte=today - timedelta(days=EXPIRY_ANNOUNCE_DAYS)
+        )
+        .exclude(staff__status=Staff.Status.LEFT)
+        .exclude(Exists(renewed))
+        .select_related("staff__hall__region")
+        .order_by("pk")
+    )
+    queued = 0
+    for qualification in expired:
+        staff = qualification.staff
+        queued += emit_event(
+            event=WebhookEvent.QUALIFICATION_EXPIRED,
+            hall=staff.hall,
+            event_id=stable_event_id(WebhookEvent.QUALIFICATION_EXPIRED, str(qualification.pk)),
+            data={
+                "qualification": qualification.pk,
+                "staff": staff.pk,
+                "employee_no": staff.employee_no,
+                "post": qualification.post,
+                "expired_on": qualification.expires_on.isoformat(),
+            },
+        )
+    return queued

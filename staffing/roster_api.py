@@ -10,6 +10,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from halls.models import Tombstone
+from halls.sync_api import DeletedRowsMixin
 from staffing import roster_import
 from staffing import roster_services as services
 from staffing.models import Roster, ShiftType, Staff
@@ -178,8 +180,12 @@ class RosterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
 
 @extend_schema(tags=["rostering"])
-class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class AssignmentViewSet(
+    DeletedRowsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Assignments of visible rosters; filter by hall, roster, staff and date range."""
+
+    tombstone_resource = Tombstone.Resource.ASSIGNMENT
 
     serializer_class = AssignmentOutputSerializer
     filterset_class = AssignmentFilterSet

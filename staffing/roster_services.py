@@ -28,8 +28,9 @@ from django.utils.translation import gettext as _
 
 from halls.audit import record_audit
 from halls.business_calendar import branch_id_of, calendar_map
-from halls.models import Hall, OpeningHours
+from halls.models import Hall, OpeningHours, Tombstone
 from halls.permissions import require_permission
+from halls.tombstones import delete_with_tombstones
 from staffing.exceptions import (
     LeaveInvalid,
     LoanInvalid,
@@ -460,7 +461,11 @@ def run_roster_generation(*, roster_id: int) -> Roster | None:
 @transaction.atomic
 def _store_solution(*, roster_id: int, context: ProblemContext, solution: Solution) -> Roster:
     roster = Roster.objects.select_for_update().get(pk=roster_id)
-    Assignment.objects.filter(roster=roster).delete()
+    delete_with_tombstones(
+        Assignment.objects.filter(roster=roster),
+        resource=Tombstone.Resource.ASSIGNMENT,
+        hall_field="roster__hall_id",
+    )
     Assignment.objects.bulk_create(
         [_assignment(roster, spec, context.shift_types[spec.shift_code]) for spec in solution.assignments]
     )
@@ -552,7 +557,11 @@ def edit_assignment(
     added = [v for v in check_roster(problem, after) if v.key not in known]
     if added:
         raise RosterRuleBroken(_messages(added), violations=added)
-    Assignment.objects.filter(roster=roster, staff=staff, date=day).delete()
+    delete_with_tombstones(
+        Assignment.objects.filter(roster=roster, staff=staff, date=day),
+        resource=Tombstone.Resource.ASSIGNMENT,
+        hall_field="roster__hall_id",
+    )
     created = None
     if new_spec is not None:
         created = _assignment(roster, new_spec, shift_type, window_no)

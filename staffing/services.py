@@ -10,8 +10,10 @@ from django.utils.translation import gettext as _
 
 from halls.audit import record_audit
 from halls.exceptions import DomainError
-from halls.models import Hall
+from halls.models import Hall, Tombstone, WebhookEvent
 from halls.permissions import has_permission, require_permission
+from halls.tombstones import record_tombstones
+from halls.webhooks import emit_event
 from staffing.exceptions import DisciplineInvalid, EmployeeNumberTaken, StaffHallNotAllowed, TransferInvalid
 from staffing.models import DEFAULT_DISCIPLINE_DEDUCTIONS, DisciplineRecord, Staff, StaffPosting
 
@@ -57,7 +59,17 @@ def create_staff(
         raise EmployeeNumberTaken(_("This employee number is already in use.")) from exc
     StaffPosting.objects.create(staff=staff, hall=hall, post=post, started_on=hire_date)
     record_audit(actor=actor, action="staffing.staff.created", subject=staff, hall=hall)
+    _staff_changed(staff, hall, "created")
     return staff
+
+
+def _staff_changed(staff: Staff, hall: Hall, change: str) -> None:
+    """The staff.changed webhook (outbox row in this transaction) for HR clients of `hall`."""
+    emit_event(
+        event=WebhookEvent.STAFF_CHANGED,
+        hall=hall,
+        data={"staff": staff.pk, "employee_no": staff.employee_no, "change": change, "hall": hall.pk},
+    )
 
 
 @transaction.atomic
@@ -70,13 +82,20 @@ def update_staff(*, actor, staff: Staff, **changes) -> Staff:
             _("Unknown or read-only fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))}
         )
     staff = Staff.objects.select_for_update().select_related("hall__region").get(pk=staff.pk)
-    old_post = staff.post
+    old_post, old_status = staff.post, staff.status
     for name, value in changes.items():
         setattr(staff, name, value)
     staff.save()
     if staff.post != old_post:
         # The open posting records the post held there; a change of post starts a new stay.
         _close_and_open_posting(staff=staff, hall=staff.hall, on=date.today())
+    left = staff.status == Staff.Status.LEFT and old_status != Staff.Status.LEFT
+    if left:
+        # After the save, so the tombstone is the later of the two for sync clients.
+        record_tombstones(
+            resource=Tombstone.Resource.STAFF, rows=[(staff.pk, staff.hall_id)], reason=Tombstone.Reason.LEFT
+        )
+    _staff_changed(staff, staff.hall, "left" if left else "updated")
     return staff
 
 
@@ -109,12 +128,18 @@ def transfer_staff(*, actor, staff: Staff, to_hall: Hall, on: date, reason: str 
             % {"d": current.started_on.isoformat()}
         )
     from_hall = staff.hall
+    # Before the save: clients of the old hall drop the person; the live row in the new hall is later.
+    record_tombstones(
+        resource=Tombstone.Resource.STAFF, rows=[(staff.pk, from_hall.pk)], reason=Tombstone.Reason.MOVED
+    )
     staff.hall = to_hall
     staff.save(update_fields=["hall", "updated_at"])
     _close_and_open_posting(staff=staff, hall=to_hall, on=on)
     data = {"from": from_hall.code, "to": to_hall.code, "on": on.isoformat(), "reason": reason}
     record_audit(actor=actor, action="staffing.staff.transferred", subject=staff, hall=from_hall, data=data)
     record_audit(actor=actor, action="staffing.staff.transferred", subject=staff, hall=to_hall, data=data)
+    _staff_changed(staff, from_hall, "transferred_out")
+    _staff_changed(staff, to_hall, "transferred_in")
     return staff
 
 

@@ -1,7 +1,11 @@
 """Celery tasks of staffing: thin wrappers that load by id and call a service."""
 
-from celery import shared_task
+from datetime import date
 
+from celery import shared_task
+from django.utils import timezone
+
+from staffing import qualifications
 from staffing.roster_services import run_roster_generation
 
 
@@ -14,3 +18,11 @@ def generate_roster(roster_id: int) -> str:
     if roster is None:
         return "skipped"
     return roster.generation_status
+
+
+@shared_task(name="staffing.announce_expired_qualifications", time_limit=300, soft_time_limit=240)
+def announce_expired_qualifications(today: str | None = None) -> int:
+    """Beat, daily: queue the qualification.expired webhooks (staffing.qualifications). A second
+    run queues nothing new."""
+    day = date.fromisoformat(today) if today else timezone.localdate()
+    return qualifications.announce_expired_qualifications(today=day)

@@ -12,6 +12,7 @@ A URL name without a row fails the test: each app adds rows here for the URLs it
 
 import datetime
 import json
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -32,10 +33,10 @@ from assessment.services.elimination import (
     start_review,
 )
 from complaints.models import ComplaintAttachment
-from halls.models import OpeningHours
+from halls.models import ApiClient, OpeningHours, WebhookDelivery, WebhookSubscription
 from staffing.models import Roster, ShiftType
 from tests.complaints.factories import ComplaintFactory
-from tests.halls.factories import NotificationFactory, UserFactory
+from tests.halls.factories import NotificationFactory, UserFactory, make_api_client
 from tests.staffing.factories import AssignmentFactory, RosterFactory, ShiftTypeFactory, StaffFactory, qualify
 from tests.training.factories import (
     AttendanceFactory,
@@ -74,6 +75,33 @@ class Access:
 def every(status: Expected, **overrides: Expected) -> dict[str, Expected]:
     """The same answer for every role, except the ones named."""
     return {role: overrides.get(role, status) for role in ROLES}
+
+
+def api_client_pk(cast, hall):
+    return {"pk": make_api_client(regions=[hall.region], name=f"client-{ApiClient.objects.count()}")[0].pk}
+
+
+def webhook_subscription_pk(cast, hall):
+    client = ApiClient.objects.get(pk=api_client_pk(cast, hall)["pk"])
+    return {
+        "pk": WebhookSubscription.objects.create(
+            client=client, url="https://hr.example.invalid/", secret="s", events=["staff.changed"]
+        ).pk
+    }
+
+
+def webhook_delivery_pk(cast, hall):
+    subscription = WebhookSubscription.objects.get(pk=webhook_subscription_pk(cast, hall)["pk"])
+    return {
+        "pk": WebhookDelivery.objects.create(
+            subscription=subscription,
+            event_id=uuid.uuid4(),
+            event="staff.changed",
+            payload={},
+            status="failed",
+            next_attempt_at=None,
+        ).pk
+    }
 
 
 def hall_pk(cast, hall):
@@ -161,6 +189,10 @@ NO_TOKEN = 401  # the API asks for a token
 SEE_OTHER = 303  # a page's POST answered with a redirect to the page that shows the outcome
 
 PAGE_LIST = every(200, anonymous=LOGIN, hr_client=LOGIN)
+ADMIN_ONLY = every(403, anonymous=LOGIN, hr_client=LOGIN, admin_user=200)
+ADMIN_ONLY_OBJECT = every(
+    (403, 403), anonymous=(LOGIN, LOGIN), hr_client=(LOGIN, LOGIN), admin_user=(200, 200)
+)
 HALL_SEEN = every((200, 404), anonymous=(LOGIN, LOGIN), other_hall_manager=(404, 404), admin_user=(200, 200))
 # Rostering pages of a hall that only its managers and branch management may use.
 ROSTER_MANAGE = {
@@ -388,6 +420,29 @@ ACCESS: dict[str, Access] = {
     "logout": Access(every(302), method="post"),
     "dashboard": Access(PAGE_LIST),
     "hall_list": Access(PAGE_LIST),
+    # --- API client settings (administrators only); a new token or secret is shown in the
+    # POST's answer (200), never stored for a redirect ---
+    "api_client_list": Access(ADMIN_ONLY),
+    "api_client_create": Access(ADMIN_ONLY),
+    "api_client_detail": Access(ADMIN_ONLY_OBJECT, kwargs=api_client_pk),
+    "api_client_rotate": Access(ADMIN_ONLY_OBJECT, kwargs=api_client_pk, method="post"),
+    "api_client_revoke": Access(
+        {**ADMIN_ONLY_OBJECT, "admin_user": (SEE_OTHER, SEE_OTHER)}, kwargs=api_client_pk, method="post"
+    ),
+    "api_client_webhook_create": Access(
+        ADMIN_ONLY_OBJECT,
+        kwargs=api_client_pk,
+        method="post",
+        data=lambda cast, hall: {"url": f"https://hr.example.invalid/{hall.pk}", "events": ["staff.changed"]},
+    ),
+    "webhook_unsubscribe": Access(
+        {**ADMIN_ONLY_OBJECT, "admin_user": (SEE_OTHER, SEE_OTHER)},
+        kwargs=webhook_subscription_pk,
+        method="post",
+    ),
+    "webhook_redeliver": Access(
+        {**ADMIN_ONLY_OBJECT, "admin_user": (SEE_OTHER, SEE_OTHER)}, kwargs=webhook_delivery_pk, method="post"
+    ),
     "hall_detail": Access({**HALL_SEEN, "hr_client": (LOGIN, LOGIN)}, kwargs=hall_pk),
     "hall_edit": Access(
         {
@@ -457,6 +512,7 @@ ACCESS: dict[str, Access] = {
     "api-hall-list": Access(every(200, anonymous=NO_TOKEN)),
     "api-hall-detail": Access({**HALL_SEEN, "anonymous": (NO_TOKEN, NO_TOKEN)}, kwargs=hall_pk),
     "api-staff-list": Access(every(200, anonymous=NO_TOKEN)),
+    "api-staff-deleted": Access(every(200, anonymous=NO_TOKEN)),
     "api-staff-detail": Access(
         {**HALL_SEEN, "anonymous": (NO_TOKEN, NO_TOKEN), "clerk": (404, 404)}, kwargs=new_staff_pk
     ),
@@ -532,6 +588,7 @@ ACCESS: dict[str, Access] = {
         json=True,
     ),
     "api-assignment-list": Access(every(200, anonymous=NO_TOKEN)),
+    "api-assignment-deleted": Access(every(200, anonymous=NO_TOKEN)),
     "api-assignment-detail": Access({**HALL_SEEN, "anonymous": (NO_TOKEN, NO_TOKEN)}, kwargs=assignment_pk),
     # --- complaints ---
     "complaints:queue": Access(PAGE_LIST),
@@ -713,6 +770,7 @@ ACCESS: dict[str, Access] = {
         {**HALL_SEEN, "anonymous": (NO_TOKEN, NO_TOKEN), "clerk": (404, 404)}, kwargs=exam_result_pk
     ),
     "api-qualification-list": Access(every(200, anonymous=NO_TOKEN)),
+    "api-qualification-deleted": Access(every(200, anonymous=NO_TOKEN)),
     "api-qualification-detail": Access(
         {**HALL_SEEN, "anonymous": (NO_TOKEN, NO_TOKEN), "clerk": (404, 404)}, kwargs=qualification_pk
     ),
@@ -776,6 +834,7 @@ ACCESS: dict[str, Access] = {
         ELIMINATION_BRANCH_ACTION, kwargs=elimination_list_pk("under_review"), method="post", json=True
     ),
     "api-assessment-elimination-entry-list": Access(every(200, anonymous=NO_TOKEN, inspector=403)),
+    "api-assessment-elimination-entry-deleted": Access(every(200, anonymous=NO_TOKEN, inspector=403)),
     "api-assessment-elimination-entry-detail": Access(
         # A clerk sees only their own entry; this one belongs to another clerk of the hall.
         every(

@@ -5,6 +5,8 @@ qualifications, read-only, scoped to the caller, filtered by `updated_since` and
 from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
 
+from halls.models import ApiResource, Tombstone
+from halls.sync_api import DeletedRowsMixin
 from training.filters import (
     AttendanceFilterSet,
     ExamResultFilterSet,
@@ -90,8 +92,11 @@ class ExamResultViewSet(_StaffRecordViewSet):
 
 
 @extend_schema(tags=["training"])
-class QualificationViewSet(viewsets.ReadOnlyModelViewSet):
+class QualificationViewSet(DeletedRowsMixin, viewsets.ReadOnlyModelViewSet):
     """Post qualifications (上岗资格) of the staff visible to the caller, with their expiry."""
+
+    tombstone_resource = Tombstone.Resource.QUALIFICATION
+    api_resource = ApiResource.QUALIFICATIONS
 
     serializer_class = QualificationSerializer
     filterset_class = QualificationFilterSet

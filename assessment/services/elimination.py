@@ -22,8 +22,11 @@ from assessment.exceptions import (
 from assessment.models import Appeal, EliminationEntry, EliminationList, EliminationRule, ResultRun
 from assessment.services.compute import require_branch_permission
 from halls.audit import record_audit
+from halls.models import Tombstone, WebhookEvent
 from halls.permissions import require_permission
 from halls.scoping import scope_for
+from halls.tombstones import record_tombstones
+from halls.webhooks import emit_event
 
 GENERATE_ENTRIES_SQL = """
 WITH runs AS (
@@ -288,6 +291,19 @@ def confirm_elimination_list(
     # HR pages entries by updated_at: the confirmed list's entries become new to them now.
     EliminationEntry.objects.filter(elimination_list=elimination_list).update(updated_at=now)
     record_audit(actor=actor, action="assessment.elimination.confirmed", subject=elimination_list)
+    branch = elimination_list.run.branch
+    emit_event(
+        event=WebhookEvent.ELIMINATION_CONFIRMED,
+        region=branch,
+        data={
+            "elimination_list": elimination_list.pk,
+            "branch": branch.code,
+            "month": elimination_list.run.month.isoformat(),
+            "entries": EliminationEntry.objects.filter(elimination_list=elimination_list)
+            .exclude(status=EliminationEntry.Status.REMOVED_ON_APPEAL)
+            .count(),
+        },
+    )
     return elimination_list
 
 
@@ -360,6 +376,11 @@ def decide_appeal(
     if upheld:
         entry.status = EliminationEntry.Status.REMOVED_ON_APPEAL
         entry.save(update_fields=["status", "updated_at"])
+        record_tombstones(
+            resource=Tombstone.Resource.ELIMINATION_ENTRY,
+            rows=[(entry.pk, entry.hall_id)],
+            reason=Tombstone.Reason.REMOVED_ON_APPEAL,
+        )
     record_audit(
         actor=actor,
         action="assessment.elimination.appeal_decided",

@@ -9,6 +9,8 @@ from assessment.exceptions import MonthBeingComputed, RunNotPublishable
 from assessment.models import MonthlyResult, ResultRun, StarLevelChange
 from assessment.services.compute import _lock_key, input_fingerprint, require_branch_permission
 from halls.audit import record_audit
+from halls.models import WebhookEvent
+from halls.webhooks import emit_event
 from staffing.services import apply_star_levels
 
 
@@ -76,6 +78,17 @@ def publish_results(*, run: ResultRun, actor) -> ResultRun:
             "version": run.version,
             "staff": run.staff_count,
             "star_level_changes": changed,
+        },
+    )
+    emit_event(
+        event=WebhookEvent.MONTH_PUBLISHED,
+        region=run.branch,
+        data={
+            "run": run.pk,
+            "branch": run.branch.code,
+            "month": f"{run.month:%Y-%m}",
+            "version": run.version,
+            "staff": run.staff_count,
         },
     )
     from assessment.tasks import generate_elimination_list_task  # tasks import the services

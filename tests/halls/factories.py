@@ -1,7 +1,17 @@
 import factory
 from django.contrib.auth import get_user_model
 
-from halls.models import ApiClient, Hall, Membership, Notification, Region, Role, hash_token
+from halls.models import (
+    ALL_READ_SCOPES,
+    ALL_SCOPES,
+    ApiClient,
+    Hall,
+    Membership,
+    Notification,
+    Region,
+    Role,
+    hash_token,
+)
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -62,8 +72,11 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     region = None
 
 
-def make_api_client(*, regions, can_write=False, name=None) -> tuple[ApiClient, str]:
-    """An HR API client for `regions`; returns it with its raw token."""
+def make_api_client(
+    *, regions, can_write=False, name=None, scopes=None, rate_limit_per_minute=120
+) -> tuple[ApiClient, str]:
+    """An HR API client for `regions` that reads every resource (and writes every one with
+    `can_write`), unless `scopes` names its scopes; returns it with its raw token."""
     user = UserFactory(username=f"api-{name or ApiClient.objects.count()}")
     raw = ApiClient.new_token()
     client = ApiClient.objects.create(
@@ -71,7 +84,8 @@ def make_api_client(*, regions, can_write=False, name=None) -> tuple[ApiClient, 
         user=user,
         token_prefix=raw[:8],
         token_hash=hash_token(raw),
-        can_write=can_write,
+        scopes=list(scopes if scopes is not None else (ALL_SCOPES if can_write else ALL_READ_SCOPES)),
+        rate_limit_per_minute=rate_limit_per_minute,
     )
     client.regions.set(regions)
     return client, raw

@@ -14,6 +14,10 @@ pytestmark = pytest.mark.django_db
 PROJECT_APPS = {"halls", "staffing"}
 READ_ONLY = {
     "auditevent",
+    "apirequestlog",
+    "tombstone",
+    "webhooksubscription",
+    "webhookdelivery",
     "staffposting",
     "regionevent",
     "hallevent",
@@ -98,7 +102,13 @@ def test_creating_an_api_client_in_the_admin_shows_the_token_once_and_stores_its
     user = UserFactory(username="hr-system")
     response = client.post(
         reverse("admin:halls_apiclient_add"),
-        {"name": "HR", "user": user.pk, "regions": [branch.pk], "is_active": "on"},
+        {
+            "name": "HR",
+            "user": user.pk,
+            "regions": [branch.pk],
+            "scopes": ["staff:read", "rosters:write"],
+            "rate_limit_per_minute": 60,
+        },
         follow=True,
     )
     assert response.status_code == 200
@@ -107,6 +117,7 @@ def test_creating_an_api_client_in_the_admin_shows_the_token_once_and_stores_its
     api = ApiClient.objects.get(name="HR")
     assert api.token_hash == hash_token(token)
     assert list(api.regions.values_list("code", flat=True)) == ["BR01"]
+    assert api.scopes == ["rosters:write", "staff:read"] and api.rate_limit_per_minute == 60
     for url in (
         reverse("admin:halls_apiclient_changelist"),
         reverse("admin:halls_apiclient_change", args=[api.pk]),

@@ -163,6 +163,7 @@ def test_the_hr_token_derives_from_the_seed_and_reads_the_api(client):
     assert token in output and token != hr_demo_token(1)
     hr = ApiClient.objects.get(name="hr-demo")
     assert hr.token_hash == hash_token(token) and not hr.can_write
+    assert all(scope.endswith(":read") for scope in hr.scopes) and hr.scopes
     response = client.get("/api/v1/staff/", HTTP_AUTHORIZATION=f"Token {token}")
     assert response.status_code == 200
     assert len(response.json()["results"]) == 100  # one page of the branch's 150

@@ -6,7 +6,17 @@ from django.db import IntegrityError, transaction
 
 from halls import services
 from halls.exceptions import ApiClientNameTaken, DomainError, HallCodeTaken, RegionParentInvalid
-from halls.models import ApiClient, AuditEvent, Hall, Membership, OpeningHours, Region, Role, hash_token
+from halls.models import (
+    ALL_READ_SCOPES,
+    ApiClient,
+    AuditEvent,
+    Hall,
+    Membership,
+    OpeningHours,
+    Region,
+    Role,
+    hash_token,
+)
 from tests.halls.factories import HallFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -210,7 +220,12 @@ def test_create_api_client_stores_only_the_tokens_hash_and_audits(branch, admin_
     assert (stored.token_hash, stored.token_prefix) == (hash_token(raw), raw[:8])
     assert raw not in str(ApiClient.objects.filter(pk=client.pk).values().get())
     event = AuditEvent.objects.get(action="halls.api_client.created")
-    assert event.data == {"name": "HR", "regions": ["BR01"], "can_write": False}
+    assert event.data == {
+        "name": "HR",
+        "regions": ["BR01"],
+        "scopes": sorted(ALL_READ_SCOPES),
+        "rate_limit_per_minute": 120,
+    }
     with pytest.raises(ApiClientNameTaken):
         services.create_api_client(actor=admin_user, name="HR", user=UserFactory(), regions=[branch])
 
