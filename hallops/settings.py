@@ -222,6 +222,17 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Celery: in-process without a broker, Redis with one ----------------------
+# The cache holds per-API-client request counters (rate limits) and must be shared by every
+# web process in production: DJANGO_CACHE_URL=redis://host:6379/1. Without it each process keeps
+# its own in-memory counters (fine for one process: make run, tests).
+CACHE_URL = env.str("DJANGO_CACHE_URL", default="")
+if CACHE_URL:
+    if not CACHE_URL.startswith(("redis://", "rediss://")):
+        raise ImproperlyConfigured("DJANGO_CACHE_URL must be a redis:// or rediss:// URL.")
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True

@@ -105,3 +105,15 @@ def test_development_settings_log_plain_text_unless_told_otherwise():
     debug = production_env(DJANGO_DEBUG="1")
     assert settings_of(debug, "LOG_FORMAT") == {"LOG_FORMAT": "plain"}
     assert settings_of({**debug, "DJANGO_LOG_FORMAT": "json"}, "LOG_FORMAT") == {"LOG_FORMAT": "json"}
+
+
+def test_a_cache_url_shares_rate_limit_counters_through_redis_and_a_bad_one_is_refused():
+    shared = settings_of(production_env(DJANGO_CACHE_URL="redis://127.0.0.1:6379/1"), "CACHES")["CACHES"]
+    assert shared["default"] == {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:6379/1",
+    }
+    local = settings_of(production_env(), "CACHES")["CACHES"]
+    assert local["default"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
+    refused = run(["manage.py", "check"], production_env(DJANGO_CACHE_URL="memcached://x"))
+    assert refused.returncode != 0 and "DJANGO_CACHE_URL must be a redis://" in refused.stderr
