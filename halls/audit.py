@@ -22,6 +22,7 @@ ACTION_LABELS = {
     "halls.webhook.unsubscribed": _("Webhook stopped"),
     "halls.webhook.redelivered": _("Webhook delivery queued again"),
     "staffing.staff.created": _("Staff member created"),
+    "staffing.staff.updated": _("Staff member updated"),
     "staffing.staff.transferred": _("Staff member transferred"),
     "staffing.staff.lent": _("Staff member lent to another hall"),
     "staffing.discipline.recorded": _("Discipline incident recorded"),
@@ -97,3 +98,21 @@ def record_audit(*, actor, action: str, subject, hall=None, data: dict | None = 
         hall=hall,
         data=data or {},
     )
+
+
+def audit_value(value):
+    """A JSON-safe rendering of a field value for an audit event (model instances by id)."""
+    if hasattr(value, "pk"):
+        return value.pk
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def changed_fields(before: dict, after: dict) -> dict:
+    """{field: [old, new]} for the fields whose value differs, ready for an audit event's data."""
+    return {
+        name: [audit_value(before[name]), audit_value(value)]
+        for name, value in after.items()
+        if before[name] != value
+    }

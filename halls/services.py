@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from halls.audit import record_audit
+from halls.audit import changed_fields, record_audit
 from halls.exceptions import (
     ApiClientNameTaken,
     CannotDeactivateSelf,
@@ -133,23 +133,10 @@ def update_hall(*, actor, hall: Hall, **changes) -> Hall:
         setattr(hall, name, value)
     _check_minimums(hall.min_staff_offpeak, hall.min_staff_peak)
     hall.save()
-    changed = {
-        name: [_audit_value(before[name]), _audit_value(value)]
-        for name, value in changes.items()
-        if before[name] != value
-    }
+    changed = changed_fields(before, changes)
     if changed:
         record_audit(actor=actor, action="halls.hall.updated", subject=hall, hall=hall, data=changed)
     return hall
-
-
-def _audit_value(value):
-    """A JSON-safe rendering of a field value for the audit trail (model instances by id)."""
-    if hasattr(value, "pk"):
-        return value.pk
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    return str(value)
 
 
 @transaction.atomic

@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from halls.audit import record_audit
+from halls.audit import changed_fields, record_audit
 from halls.exceptions import DomainError
 from halls.models import Hall, Tombstone, WebhookEvent
 from halls.permissions import has_permission, require_permission
@@ -83,9 +83,15 @@ def update_staff(*, actor, staff: Staff, **changes) -> Staff:
         )
     staff = Staff.objects.select_for_update().select_related("hall__region").get(pk=staff.pk)
     old_post, old_status = staff.post, staff.status
+    before = {name: getattr(staff, name) for name in changes}
     for name, value in changes.items():
         setattr(staff, name, value)
     staff.save()
+    changed = changed_fields(before, changes)
+    if changed:
+        record_audit(
+            actor=actor, action="staffing.staff.updated", subject=staff, hall=staff.hall, data=changed
+        )
     if staff.post != old_post:
         # The open posting records the post held there; a change of post starts a new stay.
         _close_and_open_posting(staff=staff, hall=staff.hall, on=date.today())

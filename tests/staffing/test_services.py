@@ -105,6 +105,17 @@ def test_a_change_of_post_starts_a_new_posting(cast, clerk_staff, time_machine):
     ]
 
 
+def test_an_edit_is_audited_with_what_changed_and_a_no_op_edit_is_not(cast, clerk_staff):
+    services.update_staff(actor=cast.hall_manager, staff=clerk_staff, post="guide", name=clerk_staff.name)
+    services.update_staff(actor=cast.hall_manager, staff=clerk_staff, post="guide")
+    (event,) = AuditEvent.objects.filter(action="staffing.staff.updated")
+    assert (event.actor, event.hall_id, event.data) == (
+        cast.hall_manager,
+        clerk_staff.hall_id,
+        {"post": ["clerk", "guide"]},
+    )
+
+
 # --- constraints -------------------------------------------------------------------------
 
 
