@@ -69,6 +69,7 @@ class EvidenceType(models.TextChoices):
     COMPLAINT = "complaint", _("Complaint")
     COMPLAINT_ACCOUNTABILITY = "complaint_accountability", _("Complaint accountability share")
     VISIT_ITEM = "visit_item", _("Mystery-shop visit item")
+    VISIT_SCORE = "visit_score", _("Mystery-shop visit score")
     TRAINING_RECORD = "training_record", _("Training record")
 
 
@@ -1064,3 +1065,7 @@ class Appeal(models.Model):
     @property
     def hall(self):
         return self.entry.hall
+
+
+# Mystery-shop inspections live in their own subpackage; importing them here registers them in this app.
+from assessment.mystery_shop.models import *  # noqa: E402,F401,F403

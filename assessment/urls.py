@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from assessment import views
 
@@ -14,4 +14,5 @@ urlpatterns = [
     path("runs/<int:pk>/progress/", views.run_progress, name="run-progress"),
     path("runs/<int:pk>/publish/", views.run_publish, name="run-publish"),
     path("rating/", views.rating, name="rating"),
+    path("inspections/", include("assessment.mystery_shop.urls")),
 ]

@@ -14,6 +14,7 @@ from assessment.api import (
     SupervisorRatingView,
 )
 from assessment.elimination_api import AppealViewSet, EliminationEntryViewSet, EliminationListViewSet
+from assessment.mystery_shop.api import register_routes as register_mystery_shop_routes
 from complaints.api import ComplaintViewSet
 from halls.api import HallViewSet
 from staffing.api import StaffViewSet
@@ -49,6 +50,7 @@ router.register(
     "assessment/elimination-entries", EliminationEntryViewSet, basename="api-assessment-elimination-entry"
 )
 router.register("assessment/elimination-appeals", AppealViewSet, basename="api-assessment-elimination-appeal")
+register_mystery_shop_routes(router)
 
 urlpatterns = router.urls + [
     path("assessment/hall-ranking/", HallRankingView.as_view(), name="api-assessment-hall-ranking"),
