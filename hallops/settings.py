@@ -248,6 +248,11 @@ CELERY_BEAT_SCHEDULE["training-remind-qualification-expiry"] = {
     "schedule": crontab(hour=7, minute=0),
     "options": {"expires": 6 * 60 * 60},
 }
+CELERY_BEAT_SCHEDULE["mystery-shop-remind-rectifications"] = {
+    "task": "assessment.mystery_shop.tasks.remind_rectifications",
+    "schedule": crontab(hour=8, minute=30),
+    "options": {"expires": 6 * 60 * 60},
+}
 
 # --- Mail ---------------------------------------------------------------------
 EMAIL_BACKEND = env.str("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

@@ -162,6 +162,9 @@ class ChecklistTemplateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     filterset_class = UpdatedSinceFilterSet
     permission_actions = {"list": "mystery.view", "retrieve": "mystery.view"}
 
+    def get_permission_hall(self, obj):
+        return None  # checklists belong to no hall
+
     def get_queryset(self):
         return ChecklistTemplate.objects.prefetch_related(
             Prefetch(
@@ -185,7 +188,7 @@ class VisitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def get_queryset(self):
         return (
             Visit.objects.visible_to(self.request.user)
-            .select_related("hall", "inspector")
+            .select_related("hall__region", "inspector")
             .prefetch_related(
                 Prefetch("clerks", queryset=VisitClerk.objects.select_related("staff")),
                 Prefetch("answers", queryset=Answer.objects.select_related("item")),
@@ -202,7 +205,9 @@ class RectificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
     permission_actions = {"list": "mystery.view", "retrieve": "mystery.view"}
 
     def get_queryset(self):
-        return Rectification.objects.visible_to(self.request.user).select_related("hall", "answer__item")
+        return Rectification.objects.visible_to(self.request.user).select_related(
+            "hall__region", "answer__item"
+        )
 
 
 def register_routes(router) -> None:

@@ -4,6 +4,7 @@ a stale version (VersionConflict) is kept apart in `conflict` so the view answer
 from datetime import date
 
 from django import forms
+from django.db import IntegrityError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -11,6 +12,7 @@ from assessment.forms import MONTH_INPUT, MonthField
 from assessment.mystery_shop import services
 from assessment.mystery_shop.exceptions import VersionConflict, VisitIncomplete
 from assessment.mystery_shop.models import Answer, Rectification, Visit
+from halls.exceptions import DomainError
 from halls.forms import ServiceForm
 from halls.models import Hall, Region
 
@@ -18,10 +20,21 @@ DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%
 
 
 class MysteryServiceForm(ServiceForm):
-    """Keeps a version conflict and an incomplete-visit list apart from ordinary field errors."""
+    """A page form calling one mystery-shop service. The services are durable (their own
+    transaction, refusing an enclosing one), so `save()` opens none; a version conflict and an
+    incomplete-visit list are kept apart from ordinary field errors."""
 
     conflict: str | None = None
     problems: list[str] = []
+
+    def save(self, *, actor):
+        try:
+            return self.perform(actor=actor)
+        except DomainError as exc:
+            self.add_domain_error(exc)
+        except IntegrityError:
+            self.add_error(None, _("The change conflicts with existing data; nothing was saved."))
+        return None
 
     def add_domain_error(self, exc):
         if isinstance(exc, VersionConflict):
