@@ -9,10 +9,9 @@ processed under a transaction-level advisory lock so two runs never interleave o
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, connection, transaction
 from django.db.models import DateTimeField, DurationField, ExpressionWrapper, F, Q, Value
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,12 +22,12 @@ from complaints.models import (
     Complaint,
     ComplaintEvent,
     Escalation,
-    Notification,
     Severity,
     SlaState,
 )
 from halls.audit import record_audit
 from halls.models import Hall, Membership, Role
+from halls.notifications import notify
 
 # pg_advisory_xact_lock(namespace, hall id): the namespace keeps other apps' locks apart.
 ADVISORY_LOCK_NAMESPACE = 5_001
@@ -103,6 +102,11 @@ def _message(complaint: Complaint, kind: str, level: int) -> tuple[str, str]:
     return title, body
 
 
+def escalation_dedup_key(escalation: Escalation) -> str:
+    """The notifications of one escalation step: each recipient hears of it once."""
+    return f"complaints.escalation:{escalation.pk}"
+
+
 def _claim_escalation(complaint: Complaint, kind: str, level: int, now: datetime) -> Escalation | None:
     """Insert the escalation once; None when it already exists (another run sent it)."""
     try:
@@ -114,33 +118,11 @@ def _claim_escalation(complaint: Complaint, kind: str, level: int, now: datetime
         return None
 
 
-def _send_emails(notification_ids: list[int]) -> None:
-    """After commit: e-mail each notification once (the emailed_at compare-and-set claims it)."""
-    rows = Notification.objects.filter(pk__in=notification_ids, emailed_at__isnull=True).select_related(
-        "recipient"
-    )
-    for notification in rows:
-        email = notification.recipient.email
-        if not email:
-            continue
-        claimed = Notification.objects.filter(pk=notification.pk, emailed_at__isnull=True).update(
-            emailed_at=timezone.now()
-        )
-        if claimed:
-            send_mail(
-                notification.title,
-                notification.body,
-                settings.DEFAULT_FROM_EMAIL,
-                [email],
-                fail_silently=True,
-            )
-
-
 @transaction.atomic(durable=True)
 def process_complaint_deadlines(*, hall_id: int, now: datetime | None = None) -> DeadlineRun:
     """Mark the hall's open, unpaused complaints due soon or overdue (states only move forward;
     resume and reopen move them back), and send each escalation step once per reopen cycle as
-    in-app notifications plus e-mail to recipients with an address. Idempotent: a second run with
+    in-app notifications (halls.notifications.notify) plus e-mail to recipients with an address. Idempotent: a second run with
     the same clock changes nothing and sends nothing. Skips the hall (locked=False) when another
     run holds its lock."""
     now = now or timezone.now()
@@ -166,7 +148,6 @@ def process_complaint_deadlines(*, hall_id: int, now: datetime | None = None) ->
     if not complaints:
         return result
     managers = _managers(hall)
-    new_notifications: list[int] = []
     for complaint in complaints:
         complaint.hall = hall
         state = sla.deadline_state(
@@ -204,20 +185,16 @@ def process_complaint_deadlines(*, hall_id: int, now: datetime | None = None) ->
             result.escalations += 1
             recipients = _recipients(complaint, level, managers)
             title, body = _message(complaint, kind, level)
-            created = Notification.objects.bulk_create(
-                [
-                    Notification(
-                        recipient=user,
-                        complaint=complaint,
-                        escalation=escalation,
-                        title=title,
-                        body=body,
-                        created_at=now,
-                    )
-                    for user in recipients
-                ]
+            created = notify(
+                recipients=recipients,
+                kind=f"complaints.{kind}",
+                subject=title,
+                body=body,
+                url=reverse("complaints:detail", kwargs={"pk": complaint.pk}),
+                hall=hall,
+                dedup_key=escalation_dedup_key(escalation),
+                created_at=now,
             )
-            new_notifications += [n.pk for n in created]
             result.notifications += len(created)
             data = {
                 "kind": kind,
@@ -231,8 +208,6 @@ def process_complaint_deadlines(*, hall_id: int, now: datetime | None = None) ->
             record_audit(
                 actor=None, action="complaints.complaint.escalated", subject=complaint, hall=hall, data=data
             )
-    if new_notifications:
-        transaction.on_commit(lambda: _send_emails(new_notifications))
     return result
 
 

@@ -415,58 +415,6 @@ class Escalation(models.Model):
         return f"{self.complaint_id} {self.kind} L{self.level}"
 
 
-class NotificationQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        return self.filter(recipient=user) if user.is_authenticated else self.none()
-
-    def unread(self):
-        return self.filter(read_at__isnull=True)
-
-
-class Notification(models.Model):
-    """An in-app message to one user (and an email when they have an address)."""
-
-    recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
-    )
-    complaint = models.ForeignKey(
-        Complaint, null=True, blank=True, on_delete=models.PROTECT, related_name="notifications"
-    )
-    escalation = models.ForeignKey(
-        Escalation, null=True, blank=True, on_delete=models.PROTECT, related_name="notifications"
-    )
-    title = models.CharField(_("title"), max_length=200)
-    body = models.TextField(_("message"), blank=True)
-    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
-    emailed_at = models.DateTimeField(_("emailed at"), null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    objects = NotificationQuerySet.as_manager()
-
-    class Meta:
-        verbose_name = _("notification")
-        verbose_name_plural = _("notifications")
-        ordering = ["-created_at", "-id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["escalation", "recipient"],
-                condition=Q(escalation__isnull=False),
-                name="notification_once_per_escalation_recipient",
-            )
-        ]
-        indexes = [
-            # The unread badge: a user's unread notifications.
-            models.Index(
-                fields=["recipient", "-created_at"],
-                condition=Q(read_at__isnull=True),
-                name="notification_unread_idx",
-            )
-        ]
-
-    def __str__(self):
-        return self.title
-
-
 class Finding(models.TextChoices):
     AT_FAULT = "at_fault", _("At fault")
     NOT_AT_FAULT = "not_at_fault", _("Not at fault")

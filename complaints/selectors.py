@@ -19,7 +19,6 @@ from complaints.models import (
     Complaint,
     ComplaintAttachment,
     ComplaintEvent,
-    Notification,
     Severity,
     Status,
 )
@@ -136,11 +135,6 @@ def handler_candidates(*, hall: Hall):
         .distinct()
         .order_by("username")
     )
-
-
-def notifications_for(*, user, unread_only: bool = False):
-    queryset = Notification.objects.visible_to(user).select_related("complaint")
-    return queryset.unread() if unread_only else queryset
 
 
 def may_act(*, user, complaint: Complaint) -> dict[str, bool]:

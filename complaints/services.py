@@ -1,5 +1,5 @@
-"""Writes for complaints: intake, the workflow, customer contact, branch calendar days and
-notifications. One use case is one function in one transaction; each locks the complaint
+"""Writes for complaints: intake, the workflow, customer contact and branch calendar days.
+One use case is one function in one transaction; each locks the complaint
 (select_for_update), checks the version the caller read, checks the transition, writes a timeline
 event and an audit row, and bumps the version.
 
@@ -39,7 +39,6 @@ from complaints.models import (
     Channel,
     Complaint,
     ComplaintEvent,
-    Notification,
     Satisfaction,
     Severity,
     SlaPolicy,
@@ -562,7 +561,7 @@ def customer_contact_for(*, actor, complaint: Complaint, purpose: str = "page") 
     return CustomerContact(name=complaint.customer_name, phone=complaint.customer_phone, masked=False)
 
 
-# --- Branch calendar and notifications ------------------------------------------------------
+# --- Branch calendar ------------------------------------------------------------------
 
 
 @transaction.atomic(durable=True)
@@ -601,13 +600,3 @@ def _manages_branch(actor, branch: Region) -> bool:
         role in allowed and any(branch.path.startswith(path) for path in paths)
         for role, paths in scope.region_roles.items()
     )
-
-
-@transaction.atomic
-def mark_notification_read(*, actor, notification: Notification) -> Notification:
-    """Mark one of the actor's notifications read (idempotent; another user's is not found)."""
-    notification = Notification.objects.visible_to(actor).select_for_update().get(pk=notification.pk)
-    if notification.read_at is None:
-        notification.read_at = timezone.now()
-        notification.save(update_fields=["read_at"])
-    return notification

@@ -238,6 +238,11 @@ CELERY_BEAT_SCHEDULE["halls-purge-login-records"] = {
     "task": "halls.purge_login_records",
     "schedule": crontab(hour=3, minute=40),
 }
+CELERY_BEAT_SCHEDULE["halls-send-notification-emails"] = {
+    "task": "halls.send_notification_emails",
+    "schedule": 10 * 60,
+    "options": {"expires": 9 * 60},
+}
 CELERY_BEAT_SCHEDULE["complaints-check-deadlines"] = {
     "task": "complaints.tasks.check_complaint_deadlines",
     "schedule": 5 * 60,
@@ -257,6 +262,9 @@ CELERY_BEAT_SCHEDULE["mystery-shop-remind-rectifications"] = {
 # --- Mail ---------------------------------------------------------------------
 EMAIL_BACKEND = env.str("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="hallops@localhost")
+# Whether in-app notifications are also e-mailed (halls.notifications.send_pending_emails);
+# off where no mail server is configured, so nothing is claimed as sent.
+HALLOPS_NOTIFICATION_EMAILS = env.bool("DJANGO_NOTIFICATION_EMAILS", default=True)
 
 # --- Security in production ---------------------------------------------------
 if not DEBUG:

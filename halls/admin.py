@@ -17,6 +17,7 @@ from halls.models import (
     Hall,
     IdempotencyKey,
     Membership,
+    Notification,
     OpeningHours,
     Region,
     UserSession,
@@ -214,6 +215,15 @@ class AuditEventAdmin(ReadOnlyAdmin):
     list_filter = ["action", "subject_type"]
     search_fields = ["action", "subject_id", "actor__username", "hall__code"]
     list_select_related = ["actor", "hall", "subject_type"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "kind", "recipient", "subject", "hall", "read_at", "emailed_at"]
+    list_filter = ["kind"]
+    search_fields = ["subject", "dedup_key", "recipient__username"]
+    list_select_related = ["recipient", "hall"]
     date_hierarchy = "created_at"
 
 

@@ -415,3 +415,65 @@ class UserSession(AbstractBaseSession):
         from halls.sessions import SessionStore
 
         return SessionStore
+
+
+class NotificationQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "NotificationQuerySet":
+        """A user's own notifications only, whatever their roles (an administrator included)."""
+        return self.filter(recipient=user) if user.is_authenticated else self.none()
+
+    def unread(self) -> "NotificationQuerySet":
+        return self.filter(read_at__isnull=True)
+
+
+class Notification(models.Model):
+    """An in-app message to one user, e-mailed once when they have an address. Written only by
+    halls.notifications.notify; `kind` names the sender's event ("complaints.overdue",
+    "training.qualification_expiry", ...), `dedup_key` makes each message to a recipient unique,
+    so a job that runs twice never notifies twice."""
+
+    kind = models.CharField(_("kind"), max_length=60)
+    hall = models.ForeignKey(
+        Hall, null=True, blank=True, on_delete=models.SET_NULL, related_name="notifications"
+    )
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("message"), blank=True)
+    url = models.CharField(_("link"), max_length=500, blank=True)
+    dedup_key = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("emailed at"), null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "dedup_key"], name="halls_notification_once_per_recipient_key"
+            ),
+            models.CheckConstraint(condition=~Q(dedup_key=""), name="halls_notification_dedup_key_set"),
+            models.CheckConstraint(condition=~Q(kind=""), name="halls_notification_kind_set"),
+        ]
+        indexes = [
+            # The navbar badge and the unread filter: a user's unread notifications, newest first.
+            models.Index(
+                fields=["recipient", "-created_at"],
+                condition=Q(read_at__isnull=True),
+                name="halls_notification_unread_idx",
+            ),
+            # send_pending_emails() without ids: recent notifications not yet e-mailed.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(emailed_at__isnull=True),
+                name="halls_notification_unsent_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return self.subject

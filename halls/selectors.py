@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Prefetch, Q
 from django.utils.translation import gettext
 
-from halls.models import AuditEvent, Hall, OpeningHours, Region
+from halls.models import AuditEvent, Hall, Notification, OpeningHours, Region
 from halls.permissions import has_permission
 from halls.scoping import scope_for
 
@@ -243,3 +243,14 @@ def hall_cards(*, user, hall_ids) -> list[dict]:
     post × status table. Two queries plus one per hall (a manager runs one or two halls)."""
     halls = hall_list(user=user).filter(pk__in=hall_ids).order_by("code")
     return [{"hall": hall, "staff_table": staff_post_status_table(hall)} for hall in halls]
+
+
+def notification_list(*, user, unread_only: bool = False):
+    """The user's own notifications, newest first, with their hall loaded (one query a page)."""
+    notifications = Notification.objects.visible_to(user).select_related("hall")
+    return notifications.unread() if unread_only else notifications
+
+
+def unread_notification_count(*, user) -> int:
+    """The navbar badge: one COUNT on the partial unread index."""
+    return Notification.objects.visible_to(user).unread().count()

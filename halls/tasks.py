@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.contrib.auth import get_user_model
 
-from halls import idempotency, lockout
+from halls import idempotency, lockout, notifications
 from halls.models import Hall
 
 
@@ -29,3 +29,10 @@ def purge_idempotency_keys() -> int:
 def purge_login_records() -> dict[str, int]:
     """Delete expired failed-login counters and login logs past their keeping period (daily)."""
     return lockout.purge_login_records()
+
+
+@shared_task(name="halls.send_notification_emails", time_limit=300, soft_time_limit=240, acks_late=True)
+def send_notification_emails(notification_ids: list[int] | None = None) -> int:
+    """E-mail the given notifications, or (beat, every 10 minutes) any of the last two days not yet
+    e-mailed. Each e-mail is claimed before it is sent, so running this twice sends nothing twice."""
+    return notifications.send_pending_emails(notification_ids=notification_ids)

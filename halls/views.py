@@ -3,16 +3,18 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import JsonResponse
+from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_POST, require_safe
 
-from halls import selectors
+from halls import notifications, selectors
 from halls.forms import HallFilterForm, HallForm
 from halls.health import run_health_checks
-from halls.models import Role
+from halls.models import Notification, Role
 from halls.pages import paginate, render_list
 from halls.permissions import has_permission, require_permission
 from halls.scoping import scope_for
@@ -111,3 +113,56 @@ def healthz(request):
     if failing:
         body["failing"] = failing
     return JsonResponse(body, status=200 if healthy else 503)
+
+
+@login_required
+def notification_list(request):
+    """The user's own notifications, newest first; `?unread=1` shows only the unread ones."""
+    unread_only = request.GET.get("unread") == "1"
+    context = {
+        "unread_only": unread_only,
+        "page_obj": paginate(
+            request, selectors.notification_list(user=request.user, unread_only=unread_only)
+        ),
+    }
+    return render_list(
+        request,
+        page_template="halls/notification_list.html",
+        results_template="halls/_notification_results.html",
+        context=context,
+    )
+
+
+def _see_other(url: str) -> HttpResponseRedirect:
+    """After a POST: 303 See Other, so the browser GETs the page that shows the outcome."""
+    response = HttpResponseRedirect(url)
+    response.status_code = 303
+    return response
+
+
+def _safe_next(request, url: str) -> str | None:
+    allowed = url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return url if url and allowed else None
+
+
+@login_required
+@require_POST
+def notification_read(request, pk: int):
+    """Mark one of the user's notifications read (another user's is a 404), then open what it
+    is about (`open`) or go back to the list."""
+    notification = get_object_or_404(Notification.objects.visible_to(request.user), pk=pk)
+    notification = notifications.mark_notification_read(actor=request.user, notification_id=notification.pk)
+    target = "open" in request.POST and _safe_next(request, notification.url)
+    target = target or _safe_next(request, request.POST.get("next", "")) or reverse("notification_list")
+    return _see_other(target)
+
+
+@login_required
+@require_POST
+def notification_read_all(request):
+    count = notifications.mark_all_notifications_read(actor=request.user)
+    if count:
+        messages.success(request, _("%(count)s notifications marked read.") % {"count": count})
+    return _see_other(_safe_next(request, request.POST.get("next", "")) or reverse("notification_list"))

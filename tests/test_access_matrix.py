@@ -37,7 +37,7 @@ from assessment.services.elimination import (
 from complaints.models import ComplaintAttachment
 from staffing.models import Roster
 from tests.complaints.factories import ComplaintFactory
-from tests.halls.factories import UserFactory
+from tests.halls.factories import NotificationFactory, UserFactory
 from tests.staffing.factories import AssignmentFactory, RosterFactory, ShiftTypeFactory, StaffFactory, qualify
 from tests.training.factories import (
     AttendanceFactory,
@@ -80,6 +80,11 @@ def every(status: Expected, **overrides: Expected) -> dict[str, Expected]:
 
 def hall_pk(cast, hall):
     return {"pk": hall.pk}
+
+
+def clerk_notification_pk(cast, hall):
+    """A notification to the cast's clerk about `hall`: only the clerk may mark it read."""
+    return {"pk": NotificationFactory(recipient=cast.clerk, hall=hall).pk}
 
 
 def new_staff_pk(cast, hall):
@@ -448,6 +453,14 @@ ACCESS: dict[str, Access] = {
             "hr_client": (LOGIN, LOGIN),
         },
         kwargs=hall_pk,
+    ),
+    # Notifications are the user's own whatever their roles: anyone else's is a 404.
+    "notification_list": Access(PAGE_LIST),
+    "notification_read_all": Access(every(SEE_OTHER, anonymous=LOGIN, hr_client=LOGIN), method="post"),
+    "notification_read": Access(
+        every((404, 404), anonymous=(LOGIN, LOGIN), hr_client=(LOGIN, LOGIN), clerk=(SEE_OTHER, SEE_OTHER)),
+        kwargs=clerk_notification_pk,
+        method="post",
     ),
     # --- staffing (pages) ---
     "staff_list": Access(PAGE_LIST),

@@ -1,5 +1,5 @@
 """Admin for training. Programmes and their stages are configuration and edited here; attendance,
-exam results and reminders are evidence: shown, never changed here."""
+exam results are evidence: shown, never changed here."""
 
 from django.contrib import admin
 
@@ -9,7 +9,6 @@ from training.models import (
     ExamResult,
     ImprovementPlan,
     ProgramStage,
-    TrainingNotification,
     TrainingProgram,
     TrainingSession,
 )
@@ -54,9 +53,3 @@ class ImprovementPlanAdmin(ReadOnlyAdmin):
     list_display = ["month", "staff", "hall", "owner", "status", "verdict"]
     list_filter = ["status", "verdict"]
     list_select_related = ["staff", "hall", "owner"]
-
-
-@admin.register(TrainingNotification)
-class TrainingNotificationAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "recipient", "title", "days_before", "emailed_at"]
-    list_filter = ["days_before"]

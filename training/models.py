@@ -1,5 +1,6 @@
 """Training records: programmes and their stages, sessions, attendance, exam results, weak-point
-improvement plans (短板提升计划) and the in-app notifications of the qualification expiry job.
+improvement plans (短板提升计划). The qualification expiry job's reminders are halls.Notification
+rows (halls.notifications).
 
 Post qualifications (上岗资格) are staffing's `Qualification`; training grants them through
 `staffing.qualifications.grant_qualification` and never writes that table itself.
@@ -17,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from halls.models import Hall
 from halls.scoping import scope_for
 from halls.triggers import touch_updated_at
-from staffing.models import DutyPost, Qualification, Staff
+from staffing.models import DutyPost, Staff
 
 
 def oversight_q(user, hall_field: str = "hall") -> Q:
@@ -499,58 +500,3 @@ class ImprovementFollowUp(models.Model):
 
     def __str__(self):
         return f"{self.plan_id} {self.written_on}"
-
-
-class TrainingNotificationQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        return self.filter(recipient=user) if user.is_authenticated else self.none()
-
-    def unread(self):
-        return self.filter(read_at__isnull=True)
-
-
-class TrainingNotification(models.Model):
-    """An in-app reminder to one user that a post qualification expires soon (and an e-mail when
-    the user has an address). One row per qualification, expiry date, reminder and recipient, so
-    the reminder job never sends the same reminder twice."""
-
-    recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="training_notifications"
-    )
-    qualification = models.ForeignKey(
-        Qualification, on_delete=models.PROTECT, related_name="training_notifications"
-    )
-    expires_on = models.DateField(_("expires on"))
-    days_before = models.PositiveSmallIntegerField(_("days before expiry"))
-    title = models.CharField(_("title"), max_length=200)
-    body = models.TextField(_("message"), blank=True)
-    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
-    emailed_at = models.DateTimeField(_("emailed at"), null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    objects = TrainingNotificationQuerySet.as_manager()
-
-    class Meta:
-        verbose_name = _("training notification")
-        verbose_name_plural = _("training notifications")
-        ordering = ["-created_at", "-id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["qualification", "expires_on", "days_before", "recipient"],
-                name="training_notification_once_per_expiry_reminder",
-            ),
-            models.CheckConstraint(
-                condition=Q(days_before__gt=0), name="training_notification_days_positive"
-            ),
-        ]
-        indexes = [
-            # The unread badge: a user's unread reminders.
-            models.Index(
-                fields=["recipient", "-created_at"],
-                condition=Q(read_at__isnull=True),
-                name="training_notification_unread",
-            )
-        ]
-
-    def __str__(self):
-        return self.title

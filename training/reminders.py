@@ -1,10 +1,10 @@
 """The qualification expiry reminders: the clerk and the hall manager hear 30 and 7 days before a
-post qualification runs out, as an in-app TrainingNotification and, where the user has an
-address, an e-mail.
+post qualification runs out, as an in-app notification (halls.notifications.notify) and, where
+the user has an address, an e-mail.
 
-Never twice: each reminder is a row with a unique natural key (qualification, expiry date,
-days before, recipient), inserted with ON CONFLICT DO NOTHING; one hall is processed under a
-transaction-level advisory lock, and an e-mail is claimed by a compare-and-set on `emailed_at`.
+Never twice: each reminder's dedup key is its natural key (qualification, expiry date, days
+before), unique per recipient, and notify inserts with ON CONFLICT DO NOTHING; one hall is
+processed under a transaction-level advisory lock, and notify e-mails each notification once.
 A run that missed days still sends the reminder that is due (the 7-day one once a week is left,
 else the 30-day one); a qualification already followed by a renewal is not reminded of.
 """
@@ -12,21 +12,21 @@ else the 30-day one); a qualification already followed by a renewal is not remin
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from halls.models import Hall, Membership, Role
+from halls.notifications import notify
 from staffing.models import Qualification, Staff
-from training.models import TrainingNotification
 
 REMINDER_DAYS = (30, 7)
 # pg_advisory_xact_lock(namespace, hall id): the namespace keeps other apps' locks apart.
 ADVISORY_LOCK_NAMESPACE = 6_001
+NOTIFICATION_KIND = "training.qualification_expiry"
 
 
 @dataclass
@@ -84,26 +84,9 @@ def _message(qualification: Qualification, hall: Hall, days_left: int) -> tuple[
     return title, body
 
 
-def _send_emails(notification_ids: list[int]) -> None:
-    """After commit: e-mail each reminder once (the emailed_at compare-and-set claims it)."""
-    rows = TrainingNotification.objects.filter(
-        pk__in=notification_ids, emailed_at__isnull=True
-    ).select_related("recipient")
-    for notification in rows:
-        email = notification.recipient.email
-        if not email:
-            continue
-        claimed = TrainingNotification.objects.filter(pk=notification.pk, emailed_at__isnull=True).update(
-            emailed_at=timezone.now()
-        )
-        if claimed:
-            send_mail(
-                notification.title,
-                notification.body,
-                settings.DEFAULT_FROM_EMAIL,
-                [email],
-                fail_silently=True,
-            )
+def reminder_dedup_key(qualification: Qualification, days_before: int) -> str:
+    """One reminder per qualification, expiry date and threshold (and recipient)."""
+    return f"{NOTIFICATION_KIND}:{qualification.pk}:{qualification.expires_on.isoformat()}:{days_before}"
 
 
 @transaction.atomic(durable=True)
@@ -134,7 +117,6 @@ def remind_qualification_expiry(*, hall_id: int, today: date) -> ReminderRun:
         .order_by("user_id")
     ]
     now = timezone.now()
-    rows = []
     for qualification in qualifications:
         days_left = (qualification.expires_on - today).days
         days_before = reminder_due(days_left)
@@ -143,27 +125,16 @@ def remind_qualification_expiry(*, hall_id: int, today: date) -> ReminderRun:
         if person is not None and person.is_active:
             recipients[person.pk] = person
         title, body = _message(qualification, hall, days_left)
-        rows += [
-            TrainingNotification(
-                recipient=user,
-                qualification=qualification,
-                expires_on=qualification.expires_on,
-                days_before=days_before,
-                title=title,
-                body=body,
-                created_at=now,
-            )
-            for user in recipients.values()
-        ]
-    run.qualifications = len(qualifications)
-    TrainingNotification.objects.bulk_create(rows, ignore_conflicts=True)
-    # Only this run's inserts carry its clock (the advisory lock keeps other runs of the hall out).
-    new_ids = list(
-        TrainingNotification.objects.filter(qualification__in=qualifications, created_at=now).values_list(
-            "pk", flat=True
+        created = notify(
+            recipients=recipients.values(),
+            kind=NOTIFICATION_KIND,
+            subject=title,
+            body=body,
+            url=reverse("training:calendar"),  # the archive is closed to the clerk
+            hall=hall,
+            dedup_key=reminder_dedup_key(qualification, days_before),
+            created_at=now,
         )
-    )
-    run.notifications = len(new_ids)
-    if new_ids:
-        transaction.on_commit(lambda: _send_emails(new_ids))
+        run.notifications += len(created)
+    run.qualifications = len(qualifications)
     return run

@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.db.models import Count, F, Max, Min, Prefetch, Q, Sum
 from django.utils.translation import gettext as _
 
-from halls.models import Hall
+from halls.models import Hall, Notification
 from staffing.models import Qualification, Staff
 from training.dates import month_end, month_start
 from training.models import (
@@ -20,10 +20,10 @@ from training.models import (
     ImprovementPlan,
     ProgramKind,
     ProgramStage,
-    TrainingNotification,
     TrainingProgram,
     TrainingSession,
 )
+from training.reminders import NOTIFICATION_KIND
 
 ZERO = Decimal("0")
 
@@ -299,7 +299,7 @@ def improvement_plan_detail(*, user):
 def recent_reminders(*, user, now, days: int = 45, limit: int = 5):
     """The user's own qualification expiry reminders of the last `days` days, newest first."""
     return list(
-        TrainingNotification.objects.visible_to(user)
-        .filter(created_at__gte=now - timedelta(days=days))
+        Notification.objects.visible_to(user)
+        .filter(kind=NOTIFICATION_KIND, created_at__gte=now - timedelta(days=days))
         .order_by("-created_at", "-id")[:limit]
     )

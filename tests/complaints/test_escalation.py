@@ -4,18 +4,21 @@ import pytest
 from django.core import mail
 
 from complaints import services
-from complaints.deadline_services import process_complaint_deadlines
+from complaints.deadline_services import escalation_dedup_key, process_complaint_deadlines
 from complaints.escalation import escalation_steps
-from complaints.models import Complaint, Escalation, Notification
+from complaints.models import Complaint, Escalation
 from complaints.tasks import check_complaint_deadlines
-from halls.models import AuditEvent
+from halls.models import AuditEvent, Notification
 from tests.complaints.conftest import NOW
 from tests.complaints.factories import ComplaintFactory
 
 
 def notifications():
+    """(recipient, escalation kind, level) of every notification, through its dedup key."""
+    steps = {escalation_dedup_key(e): (e.kind, e.level) for e in Escalation.objects.all()}
     return sorted(
-        Notification.objects.values_list("recipient__username", "escalation__kind", "escalation__level")
+        (username, *steps[key])
+        for username, key in Notification.objects.values_list("recipient__username", "dedup_key")
     )
 
 

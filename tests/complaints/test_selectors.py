@@ -4,9 +4,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from complaints import services
-from complaints.models import Complaint, Notification
-from complaints.selectors import complaint_detail, complaint_queue, handler_candidates, notifications_for
+from complaints.models import Complaint
+from complaints.selectors import complaint_detail, complaint_queue, handler_candidates
 from halls.scoping import scope_for
 from tests.complaints.conftest import NOW
 from tests.complaints.factories import ComplaintFactory
@@ -64,14 +63,3 @@ def test_the_detail_loads_its_timeline_and_hides_other_halls(received, cast):
 def test_handler_candidates_are_the_halls_staff_and_managers(cast, clerk_staff):
     names = set(handler_candidates(hall=cast.hall).values_list("username", flat=True))
     assert names == {"clerk", "hall-manager", "branch-manager"}
-
-
-@pytest.mark.django_db
-def test_a_user_reads_and_marks_only_their_own_notifications(received, cast):
-    own = Notification.objects.create(recipient=cast.clerk, complaint=received, title="t")
-    Notification.objects.create(recipient=cast.hall_manager, complaint=received, title="t")
-    assert list(notifications_for(user=cast.clerk, unread_only=True)) == [own]
-    services.mark_notification_read(actor=cast.clerk, notification=own)
-    assert not notifications_for(user=cast.clerk, unread_only=True).exists()
-    with pytest.raises(Notification.DoesNotExist):
-        services.mark_notification_read(actor=cast.hall_manager, notification=own)

@@ -1,7 +1,7 @@
 import factory
 from django.contrib.auth import get_user_model
 
-from halls.models import ApiClient, Hall, Membership, Region, Role, hash_token
+from halls.models import ApiClient, Hall, Membership, Notification, Region, Role, hash_token
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -75,3 +75,17 @@ def make_api_client(*, regions, can_write=False, name=None) -> tuple[ApiClient, 
     )
     client.regions.set(regions)
     return client, raw
+
+
+class NotificationFactory(factory.django.DjangoModelFactory):
+    """A notification as halls.notifications.notify writes it (tests of the pages use this)."""
+
+    class Meta:
+        model = Notification
+
+    kind = "tests.notice"
+    recipient = factory.SubFactory(UserFactory)
+    subject = factory.Sequence(lambda n: f"Notice {n}")
+    body = "正文"
+    url = "/"
+    dedup_key = factory.Sequence(lambda n: f"tests.notice:{n}")

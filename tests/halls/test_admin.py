@@ -27,6 +27,7 @@ READ_ONLY = {
     "qualification",
     "idempotencykey",
     "usersession",
+    "notification",
     "disciplinerecord",
 }
 

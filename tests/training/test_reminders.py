@@ -5,13 +5,13 @@ import time_machine
 from django.core import mail
 from django.urls import reverse
 
+from halls.models import Notification
 from staffing.models import Staff
 from tests.halls.factories import UserFactory
 from tests.staffing.factories import StaffFactory, qualify
 from tests.training.conftest import SHANGHAI
 from training import tasks
-from training.models import TrainingNotification
-from training.reminders import reminder_due
+from training.reminders import NOTIFICATION_KIND, reminder_due
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
@@ -31,8 +31,10 @@ def run_on(django_capture_on_commit_callbacks):
 
 
 def reminders():
+    """(recipient, days before, expiry date) of every reminder, read from its dedup key."""
+    rows = Notification.objects.filter(kind=NOTIFICATION_KIND).values_list("recipient__username", "dedup_key")
     return sorted(
-        TrainingNotification.objects.values_list("recipient__username", "days_before", "expires_on")
+        (username, int(key.split(":")[3]), date.fromisoformat(key.split(":")[2])) for username, key in rows
     )
 
 
@@ -52,19 +54,19 @@ def test_the_clerk_and_the_hall_manager_hear_30_and_7_days_before_and_never_twic
     expiring, hall_manager, run_on
 ):
     assert run_on(date(2026, 11, 30)) == 0
-    assert TrainingNotification.objects.count() == 0
+    assert Notification.objects.count() == 0
 
     assert run_on(date(2026, 12, 1)) == 1
     assert reminders() == [("clerk", 30, EXPIRES), ("hall-manager", 30, EXPIRES)]
     assert [m.to for m in mail.outbox] == [["clerk@example.com"]]
-    assert mail.outbox[0].subject == TrainingNotification.objects.get(recipient__username="clerk").title
-    notification = TrainingNotification.objects.get(recipient__username="clerk")
-    assert notification.title == "The Service window qualification of 李营业员 expires on Dec. 31, 2026"
+    assert mail.outbox[0].subject == Notification.objects.get(recipient__username="clerk").subject
+    notification = Notification.objects.get(recipient__username="clerk")
+    assert notification.subject == "The Service window qualification of 李营业员 expires on Dec. 31, 2026"
     assert "30 days from now" in notification.body
 
     run_on(date(2026, 12, 1))
     run_on(date(2026, 12, 10))
-    assert TrainingNotification.objects.count() == 2
+    assert Notification.objects.count() == 2
     assert len(mail.outbox) == 1
 
     run_on(date(2026, 12, 24))
@@ -92,7 +94,7 @@ def test_a_renewed_qualification_or_someone_who_left_is_not_reminded(
     gone = StaffFactory(hall=hall, status=Staff.Status.LEFT, user=UserFactory(username="gone"))
     qualify(gone, granted_on=date(2025, 1, 1), expires_on=EXPIRES)
     assert run_on(date(2026, 12, 24)) == 0
-    assert TrainingNotification.objects.count() == 0
+    assert Notification.objects.count() == 0
 
 
 def test_a_new_expiry_date_after_a_correction_is_reminded_again(expiring, run_on):
@@ -115,9 +117,7 @@ def test_the_job_fans_out_one_run_per_hall_with_expiring_qualifications(hall, ot
 
 def test_reminders_are_the_recipients_own(expiring, hall_manager, clerk, run_on):
     run_on(date(2026, 12, 1))
-    assert list(TrainingNotification.objects.visible_to(clerk).values_list("recipient", flat=True)) == [
-        clerk.pk
-    ]
+    assert list(Notification.objects.visible_to(clerk).values_list("recipient", flat=True)) == [clerk.pk]
 
 
 def test_the_calendar_shows_the_users_own_recent_reminders(client, expiring, hall_manager, clerk, run_on):
