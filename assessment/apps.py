@@ -7,5 +7,5 @@ class AssessmentConfig(AppConfig):
     verbose_name = _("Assessment")
 
     def ready(self):
-        # Celery's autodiscovery finds assessment.tasks only; the mystery-shop tasks live in a subpackage.
-        from assessment.mystery_shop import tasks  # noqa: F401
+        # The mystery-shop subpackage's Celery tasks and demo seeding step register on import.
+        from assessment.mystery_shop import demo, tasks  # noqa: F401
