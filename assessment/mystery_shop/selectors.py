@@ -265,7 +265,7 @@ def monthly_report(*, user, month: date, region: Region | None = None, hall: Hal
     )
     start = _month_back(month, 5)
     trend_rows = {
-        row["m"]: row["avg"]
+        timezone.localtime(row["m"]).date().replace(day=1): row["avg"]
         for row in scope.filter(visited_at__date__gte=start, visited_at__date__lt=end)
         .annotate(m=_month_trunc())
         .values("m")
