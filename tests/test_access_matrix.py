@@ -24,7 +24,6 @@ from django.utils import timezone
 
 from assessment.models import EliminationRule, MonthlyResult
 from assessment.mystery_shop import services as mystery_services
-from assessment.mystery_shop.models import ChecklistTemplate as MysteryTemplate
 from assessment.mystery_shop.models import Rectification as MysteryRectification
 from assessment.mystery_shop.models import Visit as MysteryVisit
 from assessment.services import compute_month_results, publish_results
@@ -412,7 +411,9 @@ def mystery_task_version(extra: dict):
 
 
 def mystery_template_pk(cast, hall):
-    return {"pk": MysteryTemplate.objects.get(is_active=True).pk}
+    from tests.assessment.mystery_shop.factories import ensure_default_checklist
+
+    return {"pk": ensure_default_checklist().pk}
 
 
 # Unpublished visits exist for the market department only: everyone else gets the 404 of a missing one.

@@ -1,6 +1,7 @@
 """Builders of mystery-shop visits through the services (the seeded default checklist)."""
 
 import datetime
+import importlib
 import io
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -11,8 +12,21 @@ from assessment.mystery_shop import services
 from assessment.mystery_shop.models import Answer, ChecklistItem, ChecklistTemplate, Visit
 
 
+def ensure_default_checklist() -> ChecklistTemplate:
+    """The checklist seeded by the data migration; a transactional test's flush removes it, so
+    seed it again (with the migration's own function) when it is gone."""
+    template = ChecklistTemplate.objects.filter(is_active=True).first()
+    if template is None:
+        from django.apps import apps
+
+        migration = importlib.import_module("assessment.migrations.0006_mystery_shop_default_checklist")
+        migration.seed(apps, None)
+        template = ChecklistTemplate.objects.get(is_active=True)
+    return template
+
+
 def default_template() -> ChecklistTemplate:
-    return ChecklistTemplate.objects.get(is_active=True)
+    return ensure_default_checklist()
 
 
 def jpeg_upload(name="photo.jpg", size=(1800, 600), exif_gps=True) -> SimpleUploadedFile:
@@ -29,6 +43,7 @@ def jpeg_upload(name="photo.jpg", size=(1800, 600), exif_gps=True) -> SimpleUplo
 
 
 def start(inspector, hall, *, mode=Visit.Mode.COVERT, when=None) -> Visit:
+    ensure_default_checklist()
     when = when or (timezone.now() - datetime.timedelta(hours=1))
     return services.start_visit(actor=inspector, hall=hall, visited_at=when, mode=mode)
 

@@ -34,6 +34,7 @@ pytestmark = pytest.mark.django_db
 
 def test_the_default_checklist_is_seeded_with_veto_and_photo_items():
     template = default_template()
+    assert (template.name, template.version) == ("营业厅窗口服务明查暗访检查表", 1)
     items = {item.code: item for item in template.items.all()}
     assert len(items) == 15
     assert items["A01"].text == "使用迎宾语"
