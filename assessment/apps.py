@@ -7,5 +7,5 @@ class AssessmentConfig(AppConfig):
     verbose_name = _("Assessment")
 
     def ready(self):
-        # The mystery-shop subpackage's Celery tasks and demo seeding step register on import.
-        from assessment.mystery_shop import demo, tasks  # noqa: F401
+        # The mystery-shop subpackage's admin, Celery tasks and demo seeding step register on import.
+        from assessment.mystery_shop import admin, demo, tasks  # noqa: F401

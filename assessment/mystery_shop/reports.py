@@ -7,6 +7,11 @@ from assessment.mystery_shop.selectors import Report
 from halls.exports import Sheet, workbook_bytes
 
 
+def _number(value):
+    """Decimals go into the sheet as numbers (safe_cell would write them as text)."""
+    return None if value is None else float(value)
+
+
 def visits_workbook(visits) -> bytes:
     """The filtered visit list (already scoped: unpublished visits only for the market department)."""
     rows = (
@@ -17,7 +22,7 @@ def visits_workbook(visits) -> bytes:
             visit.get_mode_display(),
             visit.get_status_display(),
             visit.inspector.get_username(),
-            visit.hall_score,
+            _number(visit.hall_score),
             _("yes") if visit.vetoed else "",
             visit.wait_minutes,
             visit.summary,
@@ -52,7 +57,15 @@ def report_workbook(report: Report) -> bytes:
             _("On-time rate (%)"),
         ],
         rows=[
-            (r.hall.code, r.hall.name, r.visits, r.average, r.tasks, r.on_time, r.on_time_rate)
+            (
+                r.hall.code,
+                r.hall.name,
+                r.visits,
+                _number(r.average),
+                r.tasks,
+                r.on_time,
+                _number(r.on_time_rate),
+            )
             for r in report.halls
         ],
     )
@@ -62,6 +75,6 @@ def report_workbook(report: Report) -> bytes:
     trend = Sheet(
         title=_("Trend"),
         headers=[_("Month"), _("Average score")],
-        rows=[(m.strftime("%Y-%m"), v) for m, v in report.trend],
+        rows=[(m.strftime("%Y-%m"), _number(v)) for m, v in report.trend],
     )
     return workbook_bytes([halls, failed, trend])

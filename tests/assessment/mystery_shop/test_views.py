@@ -27,6 +27,13 @@ pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
+@pytest.fixture
+def client(client):
+    """Pages in English here (the browser test drives them in Chinese)."""
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
 def test_an_answer_autosaves_and_answers_its_card_and_the_progress(client, inspector, hall, clerk_staff):
     visit = start(inspector, hall)
     services.add_clerk(actor=inspector, visit=visit, employee_no=clerk_staff.employee_no)
