@@ -27,3 +27,5 @@ class AssessmentConfig(AppConfig):
         from halls.audit import ACTION_LABELS
 
         ACTION_LABELS.update(AUDIT_ACTION_LABELS)
+        # The mystery-shop subpackage's admin, Celery tasks and demo seeding step register on import.
+        from assessment.mystery_shop import admin, demo, tasks  # noqa: F401

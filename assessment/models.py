@@ -78,6 +78,7 @@ class EvidenceType(models.TextChoices):
     TRAINING_EXAM = "training_exam", _("Training exam result")
     # Never written (attendance and exam ids would collide under one type); kept for old rows.
     TRAINING_RECORD = "training_record", _("Training record (legacy, not written)")
+    VISIT_SCORE = "visit_score", _("Mystery-shop visit score")
 
 
 # --- Schemes -------------------------------------------------------------------------------------------
@@ -1074,3 +1075,7 @@ class Appeal(models.Model):
     @property
     def hall(self):
         return self.entry.hall
+
+
+# Mystery-shop inspections live in their own subpackage; importing them here registers them in this app.
+from assessment.mystery_shop.models import *  # noqa: E402,F401,F403

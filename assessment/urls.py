@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from assessment import elimination_views, scheme_views, views
 
@@ -41,4 +41,5 @@ urlpatterns = [
     path("schemes/<int:pk>/new-version/", scheme_views.scheme_new_version, name="scheme-new-version"),
     path("schemes/<int:pk>/edit/", scheme_views.scheme_edit, name="scheme-edit"),
     path("schemes/<int:pk>/activate/", scheme_views.scheme_activate, name="scheme-activate"),
+    path("inspections/", include("assessment.mystery_shop.urls")),
 ]

@@ -19,6 +19,7 @@ from assessment.elimination_api import (
     EliminationListViewSet,
     EliminationRuleView,
 )
+from assessment.mystery_shop.api import register_routes as register_mystery_shop_routes
 from complaints.api import ComplaintViewSet
 from halls.api import HallViewSet
 from staffing.api import StaffViewSet
@@ -54,6 +55,7 @@ router.register(
     "assessment/elimination-entries", EliminationEntryViewSet, basename="api-assessment-elimination-entry"
 )
 router.register("assessment/elimination-appeals", AppealViewSet, basename="api-assessment-elimination-appeal")
+register_mystery_shop_routes(router)
 
 urlpatterns = router.urls + [
     path("assessment/hall-ranking/", HallRankingView.as_view(), name="api-assessment-hall-ranking"),

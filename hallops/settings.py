@@ -295,6 +295,11 @@ CELERY_BEAT_SCHEDULE["assessment-compute-previous-month"] = {
 
 # API request log rows are kept this many days (halls.purge_api_request_logs).
 API_REQUEST_LOG_DAYS = env.int("HALLOPS_API_REQUEST_LOG_DAYS", default=30)
+CELERY_BEAT_SCHEDULE["mystery-shop-remind-rectifications"] = {
+    "task": "assessment.mystery_shop.tasks.remind_rectifications",
+    "schedule": crontab(hour=8, minute=30),
+    "options": {"expires": 6 * 60 * 60},
+}
 
 # --- Mail ---------------------------------------------------------------------
 EMAIL_BACKEND = env.str("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

@@ -24,5 +24,6 @@ def navigation(request):
         "nav_can_view_rosters": has_permission(user, "roster.view"),
         "nav_can_view_training": has_permission(user, "training.view"),
         "nav_can_view_assessment": has_permission(user, "assessment.results.view"),
+        "nav_can_view_inspections": has_permission(user, "mystery.view"),
         "nav_unread_notifications": SimpleLazyObject(lambda: unread_notification_count(user=user)),
     }

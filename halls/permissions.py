@@ -71,6 +71,13 @@ ACTION_ROLES: dict[str, set[str]] = {
     "elimination.decide_appeal": {BRANCH},
     "elimination.record_outcome": {BRANCH},
     "elimination.appeal": {HALL, CLERK},
+    # Mystery shop (明查暗访): the market department inspects; unpublished visits are scoped to it.
+    "mystery.view": EVERYONE,
+    "mystery.inspect": {INSPECTOR},
+    "mystery.manage_templates": {INSPECTOR},
+    "mystery.rectify": {HALL},
+    "mystery.report": {BRANCH, INSPECTOR, HALL},
+    "mystery.export": {BRANCH, INSPECTOR, HALL},
 }
 
 

@@ -24,6 +24,9 @@ from django.urls import get_resolver, reverse
 from django.utils import timezone
 
 from assessment.models import AssessmentScheme, EliminationList, EliminationRule, MonthlyResult
+from assessment.mystery_shop import services as mystery_services
+from assessment.mystery_shop.models import Rectification as MysteryRectification
+from assessment.mystery_shop.models import Visit as MysteryVisit
 from assessment.services import compute_month_results, publish_results
 from assessment.services.elimination import (
     confirm_elimination_list,
@@ -411,6 +414,129 @@ def complaint_attachment_pks(cast, hall):
         uploaded_by=cast.clerk,
     )
     return {"pk": pk, "attachment_pk": attachment.pk}
+
+
+# --- mystery shop: visits are built by the superuser (the inspector does not see foreign_hall) ---
+
+
+def _mystery_visit(cast, hall, *, stage: str, fail_codes=("D01",)):
+    """A covert visit of `hall` at `stage`: draft, submitted, published."""
+    from tests.assessment.mystery_shop.factories import complete_visit, start
+
+    actor = cast.admin_user
+    if stage == "draft":
+        return start(actor, hall)
+    visit = complete_visit(actor, hall, StaffFactory(hall=hall), fail_codes=fail_codes)
+    if stage == "published":
+        visit = mystery_services.publish_visit(actor=actor, visit=visit, version=visit.version)
+    return visit
+
+
+def mystery_visit_pk(stage: str, **options):
+    return lambda cast, hall: {"pk": _mystery_visit(cast, hall, stage=stage, **options).pk}
+
+
+def mystery_visit_version(extra: dict | None = None):
+    def data(cast, hall):
+        visit = MysteryVisit.objects.filter(hall=hall).order_by("-pk").first()
+        return {"version": visit.version, **(extra or {})}
+
+    return data
+
+
+def _mystery_draft_complete(cast, hall):
+    """A draft with every item answered (ready to submit)."""
+    from tests.assessment.mystery_shop.factories import answer_all, start
+
+    visit = start(cast.admin_user, hall)
+    mystery_services.add_clerk(
+        actor=cast.admin_user, visit=visit, employee_no=StaffFactory(hall=hall).employee_no
+    )
+    answer_all(cast.admin_user, visit)
+    visit.refresh_from_db()
+    return visit
+
+
+def mystery_draft_clerk(cast, hall):
+    visit = _mystery_visit(cast, hall, stage="draft")
+    clerk = mystery_services.add_clerk(
+        actor=cast.admin_user, visit=visit, employee_no=StaffFactory(hall=hall).employee_no
+    )
+    return {"pk": visit.pk, "clerk_pk": clerk.pk}
+
+
+def mystery_draft_item(cast, hall):
+    visit = _mystery_visit(cast, hall, stage="draft")
+    return {"pk": visit.pk, "item_pk": visit.template.items.get(code="C02").pk}
+
+
+def mystery_draft_photo(cast, hall):
+    from tests.assessment.mystery_shop.factories import jpeg_upload
+
+    visit = _mystery_visit(cast, hall, stage="draft")
+    answer = mystery_services.save_answer(
+        actor=cast.admin_user,
+        visit=visit,
+        item=visit.template.items.get(code="D01"),
+        clerk=None,
+        result="fail",
+        photo=jpeg_upload(size=(40, 30)),
+    )
+    return {"pk": visit.pk, "photo_pk": answer.photos.get().pk}
+
+
+def mystery_task_pk(status: str):
+    def kwargs(cast, hall):
+        from tests.assessment.mystery_shop.factories import jpeg_upload
+
+        visit = _mystery_visit(cast, hall, stage="published")
+        task = visit.rectifications.get()
+        if status == "submitted":
+            task = mystery_services.submit_rectification_evidence(
+                actor=cast.admin_user,
+                task=task,
+                version=task.version,
+                note="已整改",
+                photo=jpeg_upload(size=(40, 30)),
+            )
+        return {"pk": task.pk}
+
+    return kwargs
+
+
+def mystery_task_version(extra: dict):
+    def data(cast, hall):
+        task = MysteryRectification.objects.filter(hall=hall).order_by("-pk").first()
+        return {"version": task.version, **extra}
+
+    return data
+
+
+def mystery_template_pk(cast, hall):
+    from tests.assessment.mystery_shop.factories import ensure_default_checklist
+
+    return {"pk": ensure_default_checklist().pk}
+
+
+# Unpublished visits exist for the market department only: everyone else gets the 404 of a missing one.
+COVERT_UNPUBLISHED = every(
+    (404, 404),
+    anonymous=(LOGIN, LOGIN),
+    hr_client=(LOGIN, LOGIN),
+    inspector=(200, 404),
+    admin_user=(200, 200),
+)
+COVERT_UNPUBLISHED_POST = {**COVERT_UNPUBLISHED, "inspector": (303, 404), "admin_user": (303, 303)}
+# Inspector-only actions on a published visit of the hall.
+MYSTERY_INSPECT_POST = {
+    **HALL_SEEN,
+    "branch_manager": (403, 404),
+    "inspector": (303, 404),
+    "hall_manager": (403, 404),
+    "clerk": (403, 404),
+    "hr_client": (LOGIN, LOGIN),
+    "admin_user": (303, 303),
+}
 
 
 ACCESS: dict[str, Access] = {
@@ -926,6 +1052,97 @@ ACCESS: dict[str, Access] = {
     "assessment:scheme-new-version": Access(SCHEME_PAGE, kwargs=scheme_pk),
     "assessment:scheme-edit": Access(SCHEME_PAGE, kwargs=scheme_pk),
     "assessment:scheme-activate": Access(SCHEME_PAGE, kwargs=scheme_pk),
+    # --- mystery shop (assessment/mystery_shop) ---
+    "assessment:mystery:visit-list": Access(PAGE_LIST),
+    "assessment:mystery:visit-export": Access(every(200, anonymous=LOGIN, hr_client=LOGIN, clerk=403)),
+    "assessment:mystery:visit-new": Access(
+        every(403, anonymous=LOGIN, hr_client=LOGIN, inspector=200, admin_user=200)
+    ),
+    "assessment:mystery:visit-detail": Access(
+        {**HALL_SEEN, "hr_client": (LOGIN, LOGIN)}, kwargs=mystery_visit_pk("published")
+    ),
+    # The covert draft as the hall's manager or clerk: 404, exactly like a visit that does not exist.
+    "assessment:mystery:visit-entry": Access(COVERT_UNPUBLISHED, kwargs=mystery_visit_pk("draft")),
+    "assessment:mystery:visit-add-clerk": Access(
+        COVERT_UNPUBLISHED_POST,
+        kwargs=mystery_visit_pk("draft"),
+        method="post",
+        data=lambda cast, hall: {"clerk-employee_no": StaffFactory(hall=hall).employee_no},
+    ),
+    "assessment:mystery:visit-remove-clerk": Access(
+        COVERT_UNPUBLISHED_POST, kwargs=mystery_draft_clerk, method="post"
+    ),
+    "assessment:mystery:visit-answer": Access(
+        COVERT_UNPUBLISHED_POST,
+        kwargs=mystery_draft_item,
+        method="post",
+        data=lambda cast, hall: {"result": "pass", "version": 0},
+    ),
+    "assessment:mystery:visit-photo": Access(COVERT_UNPUBLISHED, kwargs=mystery_draft_photo),
+    "assessment:mystery:visit-photo-delete": Access(
+        COVERT_UNPUBLISHED_POST, kwargs=mystery_draft_photo, method="post"
+    ),
+    "assessment:mystery:visit-submit": Access(
+        COVERT_UNPUBLISHED_POST,
+        kwargs=lambda cast, hall: {"pk": _mystery_draft_complete(cast, hall).pk},
+        method="post",
+        data=mystery_visit_version(),
+    ),
+    "assessment:mystery:visit-publish": Access(
+        COVERT_UNPUBLISHED_POST,
+        kwargs=mystery_visit_pk("submitted"),
+        method="post",
+        data=mystery_visit_version(),
+    ),
+    "assessment:mystery:visit-reopen": Access(
+        MYSTERY_INSPECT_POST,
+        kwargs=mystery_visit_pk("published"),
+        method="post",
+        data=mystery_visit_version({"reason": "评分有误"}),
+    ),
+    "assessment:mystery:visit-close": Access(
+        MYSTERY_INSPECT_POST,
+        kwargs=mystery_visit_pk("published", fail_codes=()),
+        method="post",
+        data=mystery_visit_version(),
+    ),
+    "assessment:mystery:rectification-list": Access(PAGE_LIST),
+    "assessment:mystery:rectification-detail": Access(
+        {**HALL_SEEN, "hr_client": (LOGIN, LOGIN)}, kwargs=mystery_task_pk("open")
+    ),
+    "assessment:mystery:rectification-evidence": Access(
+        {**MYSTERY_INSPECT_POST, "inspector": (403, 404), "hall_manager": (303, 404)},
+        kwargs=mystery_task_pk("open"),
+        method="post",
+        data=mystery_task_version({"note": "已清理"}),
+    ),
+    "assessment:mystery:rectification-review": Access(
+        MYSTERY_INSPECT_POST,
+        kwargs=mystery_task_pk("submitted"),
+        method="post",
+        data=mystery_task_version({"decision": "accept"}),
+    ),
+    "assessment:mystery:rectification-photo": Access(
+        {**HALL_SEEN, "hr_client": (LOGIN, LOGIN)}, kwargs=mystery_task_pk("submitted")
+    ),
+    "assessment:mystery:report": Access(every(200, anonymous=LOGIN, hr_client=LOGIN, clerk=403)),
+    "assessment:mystery:report-export": Access(every(200, anonymous=LOGIN, hr_client=LOGIN, clerk=403)),
+    "assessment:mystery:template-list": Access(PAGE_LIST),
+    "assessment:mystery:template-detail": Access(
+        every((200, 200), anonymous=(LOGIN, LOGIN), hr_client=(LOGIN, LOGIN)), kwargs=mystery_template_pk
+    ),
+    "api-inspection-template-list": Access(every(200, anonymous=NO_TOKEN)),
+    "api-inspection-template-detail": Access(
+        every((200, 200), anonymous=(NO_TOKEN, NO_TOKEN)), kwargs=mystery_template_pk
+    ),
+    "api-inspection-visit-list": Access(every(200, anonymous=NO_TOKEN)),
+    "api-inspection-visit-detail": Access(
+        {**HALL_SEEN, "anonymous": (NO_TOKEN, NO_TOKEN)}, kwargs=mystery_visit_pk("published")
+    ),
+    "api-inspection-rectification-list": Access(every(200, anonymous=NO_TOKEN)),
+    "api-inspection-rectification-detail": Access(
+        {**HALL_SEEN, "anonymous": (NO_TOKEN, NO_TOKEN)}, kwargs=mystery_task_pk("open")
+    ),
     "api-schema": Access(every(200)),
     "api-docs": Access(every(200)),
 }

@@ -1,0 +1,35 @@
+"""Refusals of the mystery-shop services (messages are shown beside the field they name)."""
+
+from halls.exceptions import DomainError
+
+
+class VisitInvalid(DomainError):
+    pass
+
+
+class TransitionNotAllowed(DomainError):
+    field = None
+
+
+class VersionConflict(DomainError):
+    """Someone else changed the record since the page was shown: nothing was saved (HTTP 409)."""
+
+    field = None
+
+
+class PhotoRejected(DomainError):
+    field = "photo"
+
+
+class VisitIncomplete(DomainError):
+    """Submission refused: items unanswered or photos missing; `problems` lists them."""
+
+    field = None
+
+    def __init__(self, message: str, *, problems: list[str]):
+        super().__init__(message)
+        self.problems = problems
+
+
+class RectificationInvalid(DomainError):
+    pass
