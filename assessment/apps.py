@@ -16,6 +16,15 @@ AUDIT_ACTION_LABELS = {
     "assessment.elimination.appeal_filed": _("Appeal filed"),
     "assessment.elimination.appeal_decided": _("Appeal decided"),
     "assessment.elimination.outcome_recorded": _("Outcome recorded"),
+    "mystery.visit.started": _("Inspection started"),
+    "mystery.visit.submitted": _("Inspection submitted"),
+    "mystery.visit.published": _("Inspection published"),
+    "mystery.visit.reopened": _("Published inspection reopened"),
+    "mystery.visit.closed": _("Inspection closed"),
+    "mystery.rectification.submitted": _("Rectification evidence submitted"),
+    "mystery.rectification.reviewed": _("Rectification evidence reviewed"),
+    "mystery.template.versioned": _("Checklist version created"),
+    "mystery.template.activated": _("Checklist version put in force"),
 }
 
 

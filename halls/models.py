@@ -284,6 +284,7 @@ class ApiResource(models.TextChoices):
     COMPLAINTS = "complaints", _("Complaints")
     TRAINING = "training", _("Training")
     QUALIFICATIONS = "qualifications", _("Qualifications")
+    INSPECTIONS = "inspections", _("Mystery-shop inspections")
 
 
 READ, WRITE = "read", "write"

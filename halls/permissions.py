@@ -115,6 +115,7 @@ ACTION_RESOURCES = {
     "complaint": ApiResource.COMPLAINTS,
     "training": ApiResource.TRAINING,
     "qualification": ApiResource.QUALIFICATIONS,
+    "mystery": ApiResource.INSPECTIONS,
 }
 
 

@@ -40,7 +40,7 @@ from assessment.mystery_shop.notifications import send_notification
 from assessment.mystery_shop.photos import clean_photo
 from assessment.mystery_shop.scoring import Judgement, compute_scores
 from assessment.services.facts import FactInput, record_score_facts
-from halls.audit import ACTION_LABELS, record_audit
+from halls.audit import record_audit
 from halls.models import AuditEvent, Hall, Role
 from halls.permissions import require_permission
 from staffing.models import Assignment, Roster, Staff
@@ -48,18 +48,6 @@ from staffing.models import Assignment, Roster, Staff
 RECTIFICATION_DAYS = 7
 ESCALATE_AFTER_DAYS = 3
 MAX_PHOTOS_PER_ANSWER = 5
-
-ACTION_LABELS.update(
-    {
-        "mystery.visit.started": _("Inspection started"),
-        "mystery.visit.submitted": _("Inspection submitted"),
-        "mystery.visit.published": _("Inspection published"),
-        "mystery.visit.reopened": _("Published inspection reopened"),
-        "mystery.visit.closed": _("Inspection closed"),
-        "mystery.rectification.submitted": _("Rectification evidence submitted"),
-        "mystery.rectification.reviewed": _("Rectification evidence reviewed"),
-    }
-)
 
 
 def _audit_visit(*, actor, action: str, visit: Visit, data: dict | None = None) -> None:

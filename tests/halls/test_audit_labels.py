@@ -20,11 +20,16 @@ def _recorded_actions() -> set[str]:
             if "migrations" in path.parts:
                 continue
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-                if not (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "record_audit"):
+                name = getattr(node.func, "id", None) if isinstance(node, ast.Call) else None
+                if not name or not (name == "record_audit" or name.startswith("_audit")):
                     continue
                 for keyword in node.keywords:
                     if keyword.arg != "action":
                         continue
+                    if name.startswith("_audit") or not isinstance(keyword.value, ast.Name):
+                        pass
+                    elif keyword.value.id == "action":
+                        continue  # a module's own _audit…(action=…) wrapper: its callers are read instead
                     if isinstance(keyword.value, ast.Constant):
                         actions.add(keyword.value.value)
                     elif ast.unparse(keyword.value) == "f'assessment.import.{kind}'":
