@@ -11,15 +11,15 @@ Every request runs in its own savepoint, so one answer never poisons the next.
 """
 
 import re
-from contextlib import contextmanager
 import secrets
 from collections import Counter
+from contextlib import contextmanager
 
 import pytest
 import schemathesis
 from django.conf import settings
-from django.core.wsgi import get_wsgi_application
 from django.core import signals
+from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections, transaction
 from django.test import Client
 from hypothesis import HealthCheck, Phase, given
