@@ -19,12 +19,12 @@ from complaints.sla import SHANGHAI
 from halls.models import AuditEvent
 from staffing.models import TrafficRecord
 from tests.complaints.conftest import NOW
-from tests.complaints.factories import ComplaintFactory
+from tests.complaints.factories import ComplaintFactory, tiny_png
 from tests.halls.factories import HallFactory, UserFactory
 from tests.pages import error_is_beside_field, field_error
 from tests.staffing.factories import StaffFactory
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = tiny_png()
 CONFLICT = "其他人已修改此投诉"
 
 
