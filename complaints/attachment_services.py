@@ -40,9 +40,23 @@ def check_attachment(upload) -> str:
     upload.seek(0)
     head = upload.read(16)
     upload.seek(0)
-    if not matches(head):
+    if not matches(head) or (content_type.startswith("image/") and not _is_whole_image(upload)):
         raise AttachmentRejected(_("The file's content does not match its type."))
     return content_type
+
+
+def _is_whole_image(upload) -> bool:
+    """Pillow parses the whole file: a JPEG or PNG header in front of anything else is refused."""
+    from PIL import Image
+
+    try:
+        with Image.open(upload) as image:
+            image.verify()
+        return True
+    except Exception:  # Pillow raises many kinds (SyntaxError, OSError, DecompressionBombError...)
+        return False
+    finally:
+        upload.seek(0)
 
 
 @transaction.atomic(durable=True)

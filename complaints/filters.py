@@ -4,7 +4,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from complaints.models import OPEN_STATUSES, Category, Channel, Complaint, Severity, Status
-from halls.filters import UpdatedSinceFilterSet, filter_region_subtree
+from halls.filters import UpdatedSinceFilterSet, UtcIsoDateTimeFilter, filter_region_subtree
 
 
 class ComplaintFilterSet(UpdatedSinceFilterSet):
@@ -15,8 +15,8 @@ class ComplaintFilterSet(UpdatedSinceFilterSet):
     channel = django_filters.MultipleChoiceFilter(choices=Channel.choices)
     category = django_filters.MultipleChoiceFilter(choices=Category.choices)
     overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("open and past its deadline"))
-    received_after = django_filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="gte")
-    received_before = django_filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="lt")
+    received_after = UtcIsoDateTimeFilter(field_name="received_at", lookup_expr="gte")
+    received_before = UtcIsoDateTimeFilter(field_name="received_at", lookup_expr="lt")
 
     class Meta:
         model = Complaint

@@ -15,7 +15,9 @@ class ComplaintOutputSerializer(serializers.ModelSerializer):
     hall = serializers.SlugRelatedField(slug_field="code", read_only=True)
     clerks = serializers.SlugRelatedField(slug_field="employee_no", many=True, read_only=True)
     first_receiver = serializers.CharField(source="first_receiver.username", read_only=True)
-    current_handler = serializers.CharField(source="current_handler.username", read_only=True, default=None)
+    current_handler = serializers.CharField(
+        source="current_handler.username", read_only=True, default=None, allow_null=True
+    )
     customer_name = serializers.SerializerMethodField()
     customer_phone = serializers.SerializerMethodField()
     contact_masked = serializers.SerializerMethodField()

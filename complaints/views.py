@@ -217,7 +217,10 @@ def complaint_action(request, pk: int, action: str):
     if form.is_valid() and form.save(actor=request.user) is not None:
         messages.success(request, spec.done)
         return _see_other(complaint)
-    return _render_detail(request, _visible_complaint(request.user, pk), failed=(action, form))
+    response = _render_detail(request, _visible_complaint(request.user, pk), failed=(action, form))
+    if response.status_code == 200:
+        response.status_code = 400  # refused input (a stale version already answers 409)
+    return response
 
 
 def _see_other(complaint: Complaint) -> HttpResponseRedirect:

@@ -1,13 +1,34 @@
 """Filters shared by list APIs and pages."""
 
+from datetime import UTC
+
 import django_filters
+from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from halls.models import Hall, Region
 
 
+class UtcIsoDateTimeField(django_filters.fields.IsoDateTimeField):
+    """An ISO 8601 instant, turned into UTC here: PostgreSQL refuses offsets past ±15:59, and an
+    instant that overflows on conversion (near year 1 or 9999) is invalid input: a 400, never a 500."""
+
+    def to_python(self, value):
+        parsed = super().to_python(value)
+        if parsed is None or parsed.tzinfo is None:
+            return parsed
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
+
+
 class UpdatedSinceFilterSet(django_filters.FilterSet):
-    updated_since = django_filters.IsoDateTimeFilter(
+    updated_since = UtcIsoDateTimeFilter(
         field_name="updated_at", lookup_expr="gte", label=_("updated since (ISO 8601)")
     )
 

@@ -29,8 +29,8 @@ class ShiftTypeOutputSerializer(serializers.ModelSerializer):
 
 class RosterOutputSerializer(serializers.ModelSerializer):
     hall = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    generated_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    published_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    generated_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    published_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     assignment_count = serializers.IntegerField(read_only=True, required=False)
 
     class Meta:

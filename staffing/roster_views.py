@@ -515,4 +515,6 @@ def roster_traffic_import(request, pk: int):
             )
             return redirect("roster_traffic_import", pk=hall.pk)
     context = {"hall": hall, "form": form, **_hall_actions(request.user, hall)}
-    return render(request, "staffing/roster_traffic_import.html", context)
+    # A refused file answers 400 with the form and its row-by-row report.
+    status = 400 if request.method == "POST" else 200
+    return render(request, "staffing/roster_traffic_import.html", context, status=status)

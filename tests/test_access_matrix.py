@@ -38,7 +38,7 @@ from assessment.services.elimination import (
 from complaints.models import ComplaintAttachment
 from halls.models import ApiClient, OpeningHours, WebhookDelivery, WebhookSubscription
 from staffing.models import Roster, ShiftType
-from tests.complaints.factories import ComplaintFactory
+from tests.complaints.factories import ComplaintFactory, tiny_png
 from tests.halls.factories import NotificationFactory, UserFactory, make_api_client
 from tests.staffing.factories import AssignmentFactory, RosterFactory, ShiftTypeFactory, StaffFactory, qualify
 from tests.training.factories import (
@@ -379,7 +379,7 @@ COMPLAINT_PAGE_ACTION = {
     "hr_client": (LOGIN, LOGIN),
     "admin_user": (DONE, DONE),
 }
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = tiny_png()
 
 
 def new_handler_pk(cast, hall):

@@ -14,6 +14,7 @@ header in the first row.
 import csv
 import io
 import re
+import zipfile
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from operator import itemgetter
 from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
+import psycopg
 from django.db import DataError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -134,7 +136,7 @@ def _stage(cursor, *, table: str, columns: tuple[str, ...], file: BinaryIO, file
         try:
             with cursor.copy(f"COPY {table} ({', '.join(header)}) FROM STDIN WITH (FORMAT csv)") as copy:
                 copy.write(body)
-        except DataError as exc:
+        except (DataError, psycopg.DataError) as exc:  # COPY raises psycopg's own errors
             line = _copy_error_line(exc)
             raise ImportRejected(
                 _("The file is not valid CSV."),
@@ -155,19 +157,38 @@ def _copy_error_line(exc: Exception) -> int | None:
 
 def _stage_excel(cursor, *, table: str, columns: tuple[str, ...], file: BinaryIO) -> None:
     from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
 
-    book = load_workbook(io.BytesIO(file.read()), read_only=True, data_only=True)
-    rows = book.worksheets[0].iter_rows(values_only=True)
+    try:
+        book = load_workbook(io.BytesIO(file.read()), read_only=True, data_only=True)
+        rows = book.worksheets[0].iter_rows(values_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError, IndexError) as exc:
+        # What openpyxl raises for a file that is not a whole .xlsx workbook.
+        raise ImportRejected(
+            _("The file is not a readable Excel workbook (.xlsx)."), errors=[(0, "", type(exc).__name__)]
+        ) from exc
     header = [str(c).strip().lower() if c is not None else "" for c in next(rows, ())]
     while header and header[-1] == "":
         header.pop()
     _check_header(header, columns)
-    with cursor.copy(f"COPY {table} ({', '.join(header)}) FROM STDIN") as copy:
-        for row in rows:
-            values = [_excel_text(v) for v in row[: len(header)]]
-            values += [None] * (len(header) - len(values))
-            copy.write_row(values)
-    book.close()
+    try:
+        with cursor.copy(f"COPY {table} ({', '.join(header)}) FROM STDIN") as copy:
+            for row in rows:
+                values = [_excel_text(v) for v in row[: len(header)]]
+                values += [None] * (len(header) - len(values))
+                copy.write_row(values)
+    except (DataError, psycopg.DataError) as exc:
+        line = _copy_error_line(exc)
+        raise ImportRejected(
+            _("The file is not a readable Excel workbook (.xlsx)."),
+            errors=[(line + 1 if line else 0, "", str(exc).split("\n")[0])],
+        ) from exc
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise ImportRejected(
+            _("The file is not a readable Excel workbook (.xlsx)."), errors=[(0, "", type(exc).__name__)]
+        ) from exc
+    finally:
+        book.close()
 
 
 def _excel_text(value) -> str | None:

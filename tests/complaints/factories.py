@@ -36,3 +36,14 @@ class ComplaintFactory(factory.django.DjangoModelFactory):
     def clerks(obj, create, extracted, **kwargs):
         if create and extracted:
             obj.clerks.set(extracted)
+
+
+def tiny_png() -> bytes:
+    """A real 2×2 PNG (attachments are parsed by Pillow, so a bare header is refused)."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (2, 2), (200, 30, 30)).save(out, format="PNG")
+    return out.getvalue()

@@ -7,8 +7,9 @@ from complaints import attachment_services
 from complaints.exceptions import AttachmentRejected
 from complaints.models import ComplaintAttachment
 from halls.models import AuditEvent
+from tests.complaints.factories import tiny_png
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = tiny_png()
 PDF = b"%PDF-1.7\n" + b"x" * 64
 
 

@@ -699,7 +699,7 @@ def test_traffic_import_reports_every_bad_row_and_saves_nothing(setup, client, h
 
     response = client.post(reverse("roster_traffic_import", args=[hall.pk]), {"file": upload})
 
-    assert response.status_code == 200
+    assert response.status_code == 400  # refused file
     assert response.context["form"].row_errors == [
         (3, "hour", "not a whole hour like 2026-03-02 09:00"),
         (4, "tickets_issued", "must be a whole number from 0 to 100000"),
