@@ -268,7 +268,14 @@ def _csv_rows(raw: bytes, columns: tuple[str, ...]) -> Iterator[tuple]:
     """(line, *values in `columns` order, stripped) of every CSV record; header checked first."""
     line = 1
     try:
-        reader = csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline=""))
+        text = raw.decode("utf-8-sig")
+        nul = text.find("\x00")
+        if nul >= 0:  # PostgreSQL text cannot hold NUL: refuse the file, naming the line
+            raise ImportRejected(
+                _("The file is not valid CSV."),
+                errors=[(text.count("\n", 0, nul) + 1, "", _("The line contains a NUL character."))],
+            )
+        reader = csv.reader(io.StringIO(text, newline=""))
         header = [h.strip().lower() for h in next(reader, [])]
         _check_header(header, columns)
         pick = itemgetter(*[header.index(c) for c in columns])
@@ -288,8 +295,24 @@ def _csv_rows(raw: bytes, columns: tuple[str, ...]) -> Iterator[tuple]:
 
 def _excel_rows(file: BinaryIO, columns: tuple[str, ...]) -> Iterator[tuple]:
     from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
 
-    book = load_workbook(io.BytesIO(file.read()), read_only=True, data_only=True)
+    unreadable = (
+        InvalidFileException,
+        zipfile.BadZipFile,
+        KeyError,
+        ValueError,
+        OSError,
+        IndexError,
+        EOFError,
+    )
+    try:
+        book = load_workbook(io.BytesIO(file.read()), read_only=True, data_only=True)
+    except unreadable as exc:  # what openpyxl raises for a file that is not a whole .xlsx workbook
+        raise ImportRejected(
+            _("The file is not a readable Excel workbook (.xlsx)."), errors=[(0, "", type(exc).__name__)]
+        ) from exc
+    line = 1
     try:
         rows = book.worksheets[0].iter_rows(values_only=True)
         header = [str(c).strip().lower() if c is not None else "" for c in next(rows, ())]
@@ -298,7 +321,20 @@ def _excel_rows(file: BinaryIO, columns: tuple[str, ...]) -> Iterator[tuple]:
         _check_header(header, columns)
         order = [header.index(c) for c in columns]
         for line, row in enumerate(rows, start=2):
-            yield (line, *[(_excel_text(row[i]) or "") if i < len(row) else "" for i in order])
+            values = [(_excel_text(row[i]) or "") if i < len(row) else "" for i in order]
+            if any("\x00" in v for v in values):
+                raise ImportRejected(
+                    _("The file is not a readable Excel workbook (.xlsx)."),
+                    errors=[(line, "", _("The line contains a NUL character."))],
+                )
+            yield (line, *values)
+    except ImportRejected:
+        raise
+    except unreadable as exc:  # a truncated or damaged sheet fails while it is read
+        raise ImportRejected(
+            _("The file is not a readable Excel workbook (.xlsx)."),
+            errors=[(line + 1, "", type(exc).__name__)],
+        ) from exc
     finally:
         book.close()
 
