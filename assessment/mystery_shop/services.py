@@ -39,7 +39,7 @@ from assessment.mystery_shop.models import (
 from assessment.mystery_shop.notifications import send_notification
 from assessment.mystery_shop.photos import clean_photo
 from assessment.mystery_shop.scoring import Judgement, compute_scores
-from assessment.services.facts import FactInput, record_score_facts
+from assessment.services.facts import FactInput, record_score_facts, withdraw_score_facts
 from halls.audit import record_audit
 from halls.models import AuditEvent, Hall, Role
 from halls.permissions import require_permission
@@ -449,6 +449,12 @@ def _write_scores(visit: Visit, scores) -> None:
     for clerk in visit.clerks.all():
         wanted[clerk.staff_id] = (VisitScore.Kind.CLERK, scores.clerks[clerk.pk])
     existing = {s.staff_id: s for s in visit.scores.all()}
+    dropped = [row.pk for staff_id, row in existing.items() if staff_id not in wanted]
+    if dropped:
+        # A clerk taken off the visit after a reopen (or a manager who left): their score and its
+        # fact go, so the month is computed from what the visit now says.
+        withdraw_score_facts(evidence_type=EvidenceType.VISIT_SCORE, evidence_ids=dropped)
+        VisitScore.objects.filter(pk__in=dropped).delete()
     for staff_id, (kind, value) in wanted.items():
         row = existing.get(staff_id)
         if row is None:

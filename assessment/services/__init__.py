@@ -5,7 +5,14 @@ training and mystery-shop results — writes through `record_score_facts`.
 """
 
 from assessment.services.compute import compute_month_results, require_branch_permission
-from assessment.services.facts import FactInput, FactWriteResult, StagedFacts, record_score_facts
+from assessment.services.facts import (
+    FactInput,
+    FactWithdrawResult,
+    FactWriteResult,
+    StagedFacts,
+    record_score_facts,
+    withdraw_score_facts,
+)
 from assessment.services.imports import ImportResult, import_customer_evaluations, import_daily_kpis
 from assessment.services.publish import publish_results
 from assessment.services.ratings import rate_staff, record_discipline_incident
@@ -32,6 +39,8 @@ __all__ = [
     "rate_staff",
     "record_discipline_incident",
     "record_score_facts",
+    "withdraw_score_facts",
+    "FactWithdrawResult",
     "require_branch_permission",
     "update_scheme",
     "validate_indicators",

@@ -56,6 +56,12 @@ class FactWriteResult:
     months: tuple[date, ...]
 
 
+@dataclass(frozen=True)
+class FactWithdrawResult:
+    removed: int
+    months: tuple[date, ...]
+
+
 def _measure_pairs_sql() -> tuple[str, list]:
     measures = [str(m) for m in MEASURE_SOURCE]
     sources = [str(MEASURE_SOURCE[m]) for m in MEASURE_SOURCE]
@@ -214,3 +220,55 @@ def _record(cursor, facts) -> FactWriteResult:
     return FactWriteResult(
         created=created, updated=updated, unchanged=total - created - updated, months=tuple(changed_months)
     )
+
+
+@transaction.atomic
+def withdraw_score_facts(*, evidence_type: str, evidence_ids: Iterable[int]) -> FactWithdrawResult:
+    """Remove the facts whose evidence no longer exists (a clerk taken off a reopened visit, say):
+    the other half of `record_score_facts`, with the same rules. Refuses (FactsFrozen, nothing
+    removed) when a fact belongs to a person whose month is published; bumps the FactRevision of
+    each month that lost facts, so the next computation sees the change. Idempotent."""
+    ids = sorted(set(evidence_ids))
+    if str(evidence_type) not in EvidenceType.values:
+        raise FactInvalid(_("A fact points to an unknown kind of evidence."))
+    if not ids:
+        return FactWithdrawResult(removed=0, months=())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT count(*) FROM assessment_scorefact f
+            JOIN assessment_monthlyresult r ON r.staff_id = f.staff_id AND r.month = f.month
+            JOIN assessment_resultrun rr ON rr.id = r.run_id AND rr.status = 'published'
+            WHERE f.evidence_type = %s AND f.evidence_id = ANY(%s)
+            """,
+            [str(evidence_type), ids],
+        )
+        if cursor.fetchone()[0]:
+            raise FactsFrozen(_("These facts belong to a published month and can no longer change."))
+        cursor.execute(
+            """
+            SELECT month FROM assessment_factrevision
+            WHERE month IN (SELECT DISTINCT month FROM assessment_scorefact
+                            WHERE evidence_type = %s AND evidence_id = ANY(%s))
+            ORDER BY month FOR UPDATE
+            """,
+            [str(evidence_type), ids],
+        )
+        cursor.execute(
+            """
+            WITH gone AS (
+                DELETE FROM assessment_scorefact WHERE evidence_type = %s AND evidence_id = ANY(%s)
+                RETURNING month
+            )
+            SELECT month, count(*) FROM gone GROUP BY month ORDER BY month
+            """,
+            [str(evidence_type), ids],
+        )
+        removed = cursor.fetchall()
+        months = [row[0] for row in removed]
+        if months:
+            cursor.execute(
+                "UPDATE assessment_factrevision SET revision = revision + 1, changed_at = now() WHERE month = ANY(%s)",
+                [months],
+            )
+    return FactWithdrawResult(removed=sum(row[1] for row in removed), months=tuple(months))

@@ -206,3 +206,30 @@ def test_facts_are_visible_to_their_clerk_their_hall_manager_and_their_branch(ca
     assert ScoreFact.objects.visible_to(cast.hall_manager).count() == 2
     assert ScoreFact.objects.visible_to(cast.branch_manager).count() == 2
     assert ScoreFact.objects.visible_to(cast.other_hall_manager).count() == 0
+
+
+def test_withdrawing_facts_removes_them_bumps_the_month_and_refuses_a_published_month(cast, clerk_staff):
+    from assessment.services import compute_month_results, publish_results, withdraw_score_facts
+
+    add_facts(
+        fact_input(clerk_staff, Measure.SALES, 100, evidence_id=41),
+        fact_input(clerk_staff, Measure.SALES, 200, evidence_id=42),
+    )
+    evidence = EvidenceType.DAILY_KPI
+    before = FactRevision.objects.get(month=OCTOBER).revision
+    result = withdraw_score_facts(evidence_type=evidence, evidence_ids=[41])
+    assert (result.removed, result.months) == (1, (OCTOBER,))
+    assert list(ScoreFact.objects.values_list("evidence_id", flat=True)) == [42]
+    assert FactRevision.objects.get(month=OCTOBER).revision == before + 1
+    again = withdraw_score_facts(evidence_type=evidence, evidence_ids=[41])
+    assert (again.removed, again.months) == (0, ())
+    assert FactRevision.objects.get(month=OCTOBER).revision == before + 1
+    with pytest.raises(FactInvalid):
+        withdraw_score_facts(evidence_type="no_such_evidence", evidence_ids=[42])
+
+    publish_results(
+        run=compute_month_results(branch=cast.hall.region.parent, month=OCTOBER), actor=cast.branch_manager
+    )
+    with pytest.raises(FactsFrozen):
+        withdraw_score_facts(evidence_type=evidence, evidence_ids=[42])
+    assert ScoreFact.objects.filter(evidence_id=42).exists()

@@ -264,3 +264,29 @@ def test_a_new_template_version_leaves_past_visits_alone(inspector, hall, clerk_
     assert services.is_template_frozen(old) and not services.is_template_frozen(new)
     later = start(inspector, hall, when=timezone.now() - datetime.timedelta(minutes=5))
     assert later.template == new
+
+
+def test_a_clerk_taken_off_a_reopened_visit_loses_the_visits_fact(inspector, hall, hall_manager, clerk_staff):
+    from assessment.models import FactRevision
+
+    visit = published_visit(inspector, hall, clerk_staff, fail_codes=("D01",))
+    assert ScoreFact.objects.filter(source="mystery_shop", staff=clerk_staff).exists()
+    visit = services.reopen_visit(actor=inspector, visit=visit, version=visit.version, reason="看错了人")
+    from tests.staffing.factories import StaffFactory
+
+    actually_seen = StaffFactory(hall=hall, hire_date=datetime.date(2024, 3, 1))
+    services.add_clerk(actor=inspector, visit=visit, employee_no=actually_seen.employee_no)
+    services.remove_clerk(actor=inspector, visit=visit, clerk=visit.clerks.get(staff=clerk_staff))
+    answer_all(inspector, visit, fail_codes=("D01",))
+    visit.refresh_from_db()
+    revision = FactRevision.objects.get().revision
+    visit = services.submit_visit(actor=inspector, visit=visit, version=visit.version)
+    services.publish_visit(actor=inspector, visit=visit, version=visit.version)
+    assert not ScoreFact.objects.filter(source="mystery_shop", staff=clerk_staff).exists()
+    assert not VisitScore.objects.filter(visit=visit, staff=clerk_staff).exists()
+    assert (
+        ScoreFact.objects.filter(source="mystery_shop").count()
+        == VisitScore.objects.filter(visit=visit).count()
+        > 0
+    )
+    assert FactRevision.objects.get().revision > revision  # the month will be computed afresh
