@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -214,6 +214,15 @@ class EliminationRuleSerializer(serializers.ModelSerializer):
         }
 
 
+BRANCH_CODE = OpenApiParameter(
+    "branch",
+    str,
+    OpenApiParameter.PATH,
+    description="The branch's region code (at most 20 characters).",
+    pattern=r"^[^/]{1,20}$",
+)
+
+
 @extend_schema(tags=["assessment"])
 class EliminationRuleView(APIView):
     """A branch's bottom-elimination rule (branch management): GET reads it (404 while none is
@@ -229,14 +238,18 @@ class EliminationRuleView(APIView):
             raise Http404
         return branch
 
-    @extend_schema(responses={200: EliminationRuleSerializer})
+    @extend_schema(parameters=[BRANCH_CODE], responses={200: EliminationRuleSerializer})
     def get(self, request, branch: str):
         rule = EliminationRule.objects.select_related("branch").filter(branch=self._branch(branch)).first()
         if rule is None:
             raise Http404
         return Response(EliminationRuleSerializer(rule).data)
 
-    @extend_schema(request=EliminationRuleSerializer, responses={200: EliminationRuleSerializer})
+    @extend_schema(
+        parameters=[BRANCH_CODE],
+        request=EliminationRuleSerializer,
+        responses={200: EliminationRuleSerializer},
+    )
     def put(self, request, branch: str):
         region = self._branch(branch)
         data = EliminationRuleSerializer(data=request.data)

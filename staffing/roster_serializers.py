@@ -112,8 +112,10 @@ class RosterImportResultSerializer(serializers.Serializer):
 class RosterImportErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
     errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
-    rows = RosterImportRowErrorSerializer(many=True)
-    violations = RosterImportFindingSerializer(many=True)
+    # Present when the file itself was read: its row errors, or the rule violations it would add.
+    # A request refused before that (no hall, no file, a malformed body) carries detail and errors only.
+    rows = RosterImportRowErrorSerializer(many=True, required=False)
+    violations = RosterImportFindingSerializer(many=True, required=False)
 
 
 class AssignmentOutputSerializer(serializers.ModelSerializer):

@@ -177,3 +177,47 @@ def browser_type_launch_args(browser_type_launch_args):
             "--disable-sync",
         ],
     }
+
+
+# Data the migrations seed (default assessment schemes and star-level policy, the default
+# mystery-shop checklist, SLA policies): a transactional test ends with a flush that removes it,
+# so every transactional test first puts back whatever is missing, with the migrations' own code.
+MIGRATION_SEEDS = (
+    ("assessment", "AssessmentScheme", "assessment.migrations.0002_default_schemes", "seed"),
+    (
+        "assessment",
+        "AssessmentScheme",
+        "assessment.migrations.0006_default_schemes_with_complaints_and_training",
+        "add_versions",
+    ),
+    ("assessment", "ChecklistTemplate", "assessment.migrations.0009_mystery_shop_default_checklist", "seed"),
+    ("complaints", "SlaPolicy", "complaints.migrations.0002_seed_sla_policies", "seed"),
+)
+
+
+def reseed_migration_data() -> None:
+    import importlib
+
+    from django.apps import apps
+    from django.db import transaction
+
+    missing = {
+        (app, model)
+        for app, model, _, _ in MIGRATION_SEEDS
+        if not apps.get_model(app, model).objects.exists()
+    }
+    with transaction.atomic():
+        for app, model, module, function in MIGRATION_SEEDS:
+            if (app, model) in missing:
+                getattr(importlib.import_module(module), function)(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _migration_data_after_flushes(request):
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or any(
+        name in request.fixturenames for name in ("transactional_db", "live_server")
+    )
+    if transactional:
+        request.getfixturevalue("transactional_db")
+        reseed_migration_data()

@@ -139,7 +139,10 @@ class VisitFilterSet(UpdatedSinceFilterSet):
     def filter_month(self, queryset, name, value):
         from assessment.mystery_shop.selectors import _next_month
 
-        return queryset.filter(visited_at__date__gte=value, visited_at__date__lt=_next_month(value))
+        from assessment.filters import parse_month
+
+        month = parse_month(value)  # a malformed month is a 400 naming the field
+        return queryset.filter(visited_at__date__gte=month, visited_at__date__lt=_next_month(month))
 
     def filter_region(self, queryset, name, value):
         return filter_region_subtree(queryset, "hall__region__", value)

@@ -162,6 +162,19 @@ def test_the_visit_api_costs_the_same_queries_at_n_and_3n_and_syncs_by_updated_s
     assert len(rows) == 3 and len(rows[0]["answers"]) == 15
 
 
+def test_the_visit_api_filters_by_month_and_refuses_a_malformed_one(inspector, hall, clerk_staff):
+    api = APIClient()
+    api.force_authenticate(inspector)
+    visit = published_visit(inspector, hall, clerk_staff)
+    month = timezone.localtime(visit.visited_at).date().replace(day=1)
+    before = (month - datetime.timedelta(days=1)).replace(day=1)
+    url = "/api/v1/assessment/inspection-visits/"
+    assert [v["id"] for v in api.get(url, {"month": f"{month:%Y-%m}"}).json()["results"]] == [visit.pk]
+    assert api.get(url, {"month": f"{before:%Y-%m}"}).json()["results"] == []
+    refused = api.get(url, {"month": "2026-13"})
+    assert refused.status_code == 400 and "month" in refused.json()["errors"]
+
+
 def test_the_report_shows_average_failed_items_trend_and_on_time_rate(
     client, inspector, hall, branch, clerk_staff
 ):
