@@ -137,9 +137,8 @@ class VisitFilterSet(UpdatedSinceFilterSet):
         fields = ["month", "hall", "region", "status", "mode", "updated_since"]
 
     def filter_month(self, queryset, name, value):
-        from assessment.mystery_shop.selectors import _next_month
-
         from assessment.filters import parse_month
+        from assessment.mystery_shop.selectors import _next_month
 
         month = parse_month(value)  # a malformed month is a 400 naming the field
         return queryset.filter(visited_at__date__gte=month, visited_at__date__lt=_next_month(month))
