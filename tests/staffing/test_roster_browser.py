@@ -5,6 +5,7 @@ inside its card; the page itself never does.
 Run with `-p no:xdist`; needs Debian's Chromium (`make browser`).
 """
 
+import re
 from datetime import date, time, timedelta
 
 import pytest
@@ -12,6 +13,17 @@ from playwright.sync_api import expect
 
 from staffing.models import Assignment, Leave, Staff
 from tests.staffing.factories import RosterFactory, ShiftTypeFactory, StaffFactory, make_assignment, qualify
+
+HTMX_BUSY = re.compile(r"htmx-(request|swapping|settling)")
+
+
+def htmx_done(cell) -> None:
+    """Wait until htmx has swapped and settled the cell's new content: only then are the editor's
+    triggers bound, and a change made earlier (a slow machine) would never be posted."""
+    expect(cell).not_to_have_class(HTMX_BUSY)
+    cell.locator("select").wait_for()
+    expect(cell).not_to_have_class(HTMX_BUSY)
+
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -109,6 +121,7 @@ def test_hall_manager_edits_a_draft_roster_on_a_phone(live_server, page, hall, h
     # A free cell: open the editor and pick the morning shift; htmx saves and swaps the cell.
     cell = page.locator(f"#cell-{first.pk}-20260303")
     cell.locator("button").click()
+    htmx_done(cell)
     cell.locator("select").select_option(label="M · 早班 09:00–13:00")
     cell.locator(".shift-pill").wait_for()
     assert cell.locator(".shift-pill").inner_text() == "M"
@@ -120,6 +133,7 @@ def test_hall_manager_edits_a_draft_roster_on_a_phone(live_server, page, hall, h
     # On leave on 2 March: the change is refused and the reason shows beside the cell.
     refused = page.locator(f"#cell-{first.pk}-20260302")
     refused.locator("button").click()
+    htmx_done(refused)
     refused.locator("select").select_option(label="D · 白班 09:00–17:00")
     error = refused.locator(".cell-errors")
     error.wait_for()
