@@ -9,7 +9,6 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from assessment.models import EvidenceType, Measure, Source
 from assessment.mystery_shop.models import (
     Answer,
     ChecklistItem,
@@ -20,6 +19,7 @@ from assessment.mystery_shop.models import (
     VisitScore,
 )
 from assessment.mystery_shop.scoring import Judgement, compute_scores
+from assessment.mystery_shop.services import visit_score_facts
 from assessment.services.facts import FactInput, record_score_facts
 from halls.demo import DemoContext, Scale, register
 from halls.models import Membership, Role
@@ -118,20 +118,7 @@ def seed_mystery_shop_month(rng: random.Random, scale: Scale, context: DemoConte
             VisitScore(visit=visit, staff_id=pk, kind=VisitScore.Kind.HALL, score=scores.hall)
             for pk in hall_managers.get(hall.pk, [])
         ]
-        for row in VisitScore.objects.bulk_create(rows):
-            facts.append(
-                FactInput(
-                    staff_id=row.staff_id,
-                    hall_id=hall.pk,
-                    occurred_on=day,
-                    source=Source.MYSTERY_SHOP,
-                    measure=Measure.MYSTERY_SHOP_SCORE,
-                    value=row.score,
-                    evidence_type=EvidenceType.VISIT_SCORE,
-                    evidence_id=row.pk,
-                    evidence_label=f"{visit.get_mode_display()} {hall.code} {day.isoformat()} #{visit.pk}",
-                )
-            )
+        facts += visit_score_facts(visit, VisitScore.objects.bulk_create(rows))
         tasks = []
         for answer in answers:
             if answer.result != Answer.Result.FAIL:

@@ -418,6 +418,12 @@ def _visit_label(visit: Visit) -> str:
 
 
 def _facts_for(visit: Visit) -> list[FactInput]:
+    return visit_score_facts(visit, visit.scores.all())
+
+
+def visit_score_facts(visit: Visit, scores) -> list[FactInput]:
+    """The score facts of a published visit: one per VisitScore row (a clerk observed, or a hall
+    manager carrying the hall's score), dated the visit's local day, the row as evidence."""
     day = timezone.localtime(visit.visited_at).date()
     label = f"{visit.get_mode_display()} {visit.hall.code} {day.isoformat()} #{visit.pk}"
     return [
@@ -432,7 +438,7 @@ def _facts_for(visit: Visit) -> list[FactInput]:
             evidence_id=score.pk,
             evidence_label=label,
         )
-        for score in visit.scores.all()
+        for score in scores
     ]
 
 

@@ -213,6 +213,23 @@ def test_the_small_demo_has_a_published_assessment_month_for_its_branch(db):
     assert results.filter(rank_in_branch=1).exists()
 
 
+def test_the_small_demo_has_published_inspections_with_their_facts_and_tasks(db):
+    from assessment.models import ScoreFact
+    from assessment.mystery_shop.models import Rectification, Visit, VisitScore
+
+    seed("--scale", "small", "--seed", "1")
+    published = Visit.objects.filter(status__in=["published", "closed"])
+    assert published.values("hall").distinct().count() == 18  # one visit per hall
+    assert Visit.objects.filter(
+        status="draft", mode="covert"
+    ).exists()  # one covert draft, unseen by the hall
+    scores = VisitScore.objects.filter(visit__in=published)
+    facts = ScoreFact.objects.filter(source="mystery_shop")
+    assert facts.count() == scores.count() > 18
+    assert set(facts.values_list("evidence_id", flat=True)) == set(scores.values_list("pk", flat=True))
+    assert Rectification.objects.filter(visit__in=published).exists()
+
+
 def test_a_demo_module_imported_early_still_runs_after_the_apps_it_builds_on(db):
     import assessment.demo
     import halls.demo as registry
