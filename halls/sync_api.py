@@ -61,6 +61,7 @@ class DeletedRowsMixin:
     @action(detail=False, methods=["get"], url_path="deleted", filterset_class=None)
     def deleted(self, request):
         rows = Tombstone.objects.visible_to(request.user).filter(resource=self.tombstone_resource)
+        rows = _narrow_for_clerks(rows, request.user, self.tombstone_resource)
         raw = request.query_params.get("updated_since")
         if raw:
             try:
@@ -70,3 +71,18 @@ class DeletedRowsMixin:
             rows = rows.filter(updated_at__gte=since)
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(TombstoneSerializer(page, many=True).data)
+
+
+def _narrow_for_clerks(rows, user, resource: str):
+    """A clerk sees their hall's roster but of people only themselves: of the person-bound
+    resources they get their own staff record's tombstone and nobody else's removals."""
+    from halls.scoping import scope_for
+
+    scope = scope_for(user)
+    if scope.sees_everything or scope.managed_hall_ids or scope.region_paths:
+        return rows
+    if resource == Tombstone.Resource.ASSIGNMENT:
+        return rows
+    if resource == Tombstone.Resource.STAFF and scope.own_staff_id:
+        return rows.filter(object_id=scope.own_staff_id)
+    return rows.none()

@@ -65,6 +65,20 @@ def test_tombstones_are_scoped_like_the_rows_they_replace(cast, api):
     assert rows == []
 
 
+def test_a_clerk_sees_only_their_own_staff_tombstone_and_no_one_elses_removals(cast, api):
+    own = Staff.objects.get(user=cast.clerk).pk
+    record_tombstones(
+        resource="staff", rows=[(own, cast.hall.pk), (own + 1000, cast.hall.pk)], reason="moved"
+    )
+    record_tombstones(resource="elimination_entry", rows=[(5, cast.hall.pk)], reason="removed_on_appeal")
+    record_tombstones(resource="assignment", rows=[(7, cast.hall.pk)], reason="deleted")
+    clerk = api.as_user(cast.clerk)
+    assert [r["id"] for r in walk(clerk, STAFF_DELETED)[0]] == [own]
+    assert [r["id"] for r in walk(clerk, "/api/v1/assignments/deleted/")[0]] == [7]
+    manager = api.as_user(cast.hall_manager)
+    assert sorted(r["id"] for r in walk(manager, STAFF_DELETED)[0]) == [own, own + 1000]
+
+
 def test_tombstones_need_the_resources_scope(cast, api):
     _client, raw = make_api_client(
         regions=[cast.hall.region.parent], name="halls-only", scopes=["halls:read"]
