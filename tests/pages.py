@@ -24,3 +24,10 @@ def error_is_beside_field(response, name: str) -> bool:
     if tag.group(1) in ("select", "textarea"):
         rest = rest[rest.index(f"</{tag.group(1)}>") + len(tag.group(1)) + 3 :]
     return rest.lstrip().startswith(f'<div class="invalid-feedback d-block" id="id_{name}_errors">')
+
+
+def wait_for_htmx(page) -> None:
+    """Wait until htmx has no request in flight and has swapped and settled what came back: only
+    then are the new content's triggers bound. Acting earlier (easy on a loaded machine) clicks or
+    changes elements htmx has not processed yet, and nothing is sent."""
+    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")

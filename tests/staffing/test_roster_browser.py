@@ -5,24 +5,20 @@ inside its card; the page itself never does.
 Run with `-p no:xdist`; needs Debian's Chromium (`make browser`).
 """
 
-import re
 from datetime import date, time, timedelta
 
 import pytest
 from playwright.sync_api import expect
 
 from staffing.models import Assignment, Leave, Staff
+from tests.pages import wait_for_htmx
 from tests.staffing.factories import RosterFactory, ShiftTypeFactory, StaffFactory, make_assignment, qualify
-
-HTMX_BUSY = re.compile(r"htmx-(request|swapping|settling)")
 
 
 def htmx_done(cell) -> None:
-    """Wait until htmx has swapped and settled the cell's new content: only then are the editor's
-    triggers bound, and a change made earlier (a slow machine) would never be posted."""
-    expect(cell).not_to_have_class(HTMX_BUSY)
+    """The cell's editor is in and htmx has bound its triggers (see tests.pages.wait_for_htmx)."""
     cell.locator("select").wait_for()
-    expect(cell).not_to_have_class(HTMX_BUSY)
+    wait_for_htmx(cell.page)
 
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

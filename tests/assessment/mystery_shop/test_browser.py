@@ -12,6 +12,7 @@ from PIL import Image
 
 from assessment.mystery_shop.models import AnswerPhoto, Rectification, Visit
 from tests.assessment.mystery_shop.factories import ensure_default_checklist
+from tests.pages import wait_for_htmx
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -84,6 +85,7 @@ def test_a_covert_visit_stays_hidden_until_published_on_phones(
         choice = "不合格" if failing else "合格"
         with page.expect_response(lambda r: "/answers/" in r.url and r.request.method == "POST"):
             slot.locator("label", has_text=re.compile(f"^{choice}$")).click()
+        wait_for_htmx(page)
         if failing:
             slot = slots.nth(index)
             with page.expect_response(lambda r: "/answers/" in r.url and r.request.method == "POST"):
@@ -91,6 +93,7 @@ def test_a_covert_visit_stays_hidden_until_published_on_phones(
                     {"name": "IMG_2041.JPG", "mimeType": "image/jpeg", "buffer": jpeg_bytes()}
                 )
             slots.nth(index).locator("img.img-thumbnail").wait_for()
+            wait_for_htmx(page)
     assert page.locator("[data-progress-text]").inner_text() == "已填 15 / 15 项"
     assert AnswerPhoto.objects.filter(answer__visit=visit).count() == 1
     assert_no_horizontal_overflow(page)
