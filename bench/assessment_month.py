@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.assessment_month --clerks 20000
 
-Builds a scratch database (hallops_bench, dropped and re-created) with one branch, N clerks in
+Builds a scratch database (hallops_bench, or $HALLOPS_BENCH_DB; dropped and re-created) with one branch, N clerks in
 N/10 halls (5 % of them change hall mid-month), and a month of inputs streamed with COPY
 (assessment.demo.load_month_inputs: ~4 evaluations a day and a KPI row a day per clerk, so about
 3 million evaluation and KPI rows for 20,000 clerks) turned into facts by record_score_facts. Then:
@@ -26,7 +26,7 @@ import sys
 import time
 from datetime import date, timedelta
 
-BENCH_DB = "hallops_bench"
+BENCH_DB = os.environ.get("HALLOPS_BENCH_DB", "hallops_bench")
 
 
 def setup_django(*, reuse: bool = False) -> None:
