@@ -14,7 +14,6 @@ from assessment.models import (
     FactImport,
     FactRevision,
     Indicator,
-    IndicatorScore,
     MonthlyResult,
     ResultRun,
     ScoreFact,
@@ -90,7 +89,6 @@ class ScoreFactAdmin(ReadOnlyAdmin):
 
 for model, fields in (
     (Indicator, ["scheme", "code", "weight", "rule"]),
-    (IndicatorScore, ["result", "indicator", "points", "score"]),
     (CustomerEvaluation, ["device_txn_id", "staff", "hall", "rated_at", "rating"]),
     (DailyKpi, ["staff", "day", "transactions", "recommendations", "sales"]),
     (SupervisorRating, ["staff", "month", "attitude", "skill", "teamwork", "appearance"]),

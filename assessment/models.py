@@ -7,6 +7,7 @@ rounded half away from zero (half-up for the non-negative figures used here) to
 
 import pgtrigger
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import BrinIndex
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -243,6 +244,23 @@ class HallOwnedQuerySet(models.QuerySet):
         return self.all() if q is None else self.filter(q)
 
 
+# Foreign keys of the volume tables (100,000+ rows per import or monthly run) are enforced once per
+# statement by triggers (halls.triggers.statement_foreign_key_sql, installed by migration 0012),
+# not row by row: their ForeignKeys say db_constraint=False. (child table, column, parent table).
+STATEMENT_FOREIGN_KEYS = (
+    ("assessment_customerevaluation", "staff_id", "staffing_staff"),
+    ("assessment_customerevaluation", "hall_id", "halls_hall"),
+    ("assessment_dailykpi", "staff_id", "staffing_staff"),
+    ("assessment_dailykpi", "hall_id", "halls_hall"),
+    ("assessment_scorefact", "staff_id", "staffing_staff"),
+    ("assessment_scorefact", "hall_id", "halls_hall"),
+    ("assessment_monthlyresult", "run_id", "assessment_resultrun"),
+    ("assessment_monthlyresult", "staff_id", "staffing_staff"),
+    ("assessment_monthlyresult", "hall_id", "halls_hall"),
+    ("assessment_monthlyresult", "scheme_id", "assessment_assessmentscheme"),
+)
+
+
 class CustomerEvaluation(models.Model):
     """One rated transaction from a window rating device (服务评价器)."""
 
@@ -252,8 +270,10 @@ class CustomerEvaluation(models.Model):
         DISSATISFIED = "dissatisfied", _("Dissatisfied")
 
     device_txn_id = models.CharField(_("device transaction id"), max_length=64)
-    staff = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="evaluations")
-    hall = models.ForeignKey(Hall, on_delete=models.PROTECT, related_name="evaluations")
+    staff = models.ForeignKey(
+        Staff, on_delete=models.PROTECT, related_name="evaluations", db_constraint=False
+    )
+    hall = models.ForeignKey(Hall, on_delete=models.PROTECT, related_name="evaluations", db_constraint=False)
     rated_at = models.DateTimeField(_("rated at"))
     rating = models.CharField(_("rating"), max_length=20, choices=Rating.choices)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -278,8 +298,8 @@ class CustomerEvaluation(models.Model):
 class DailyKpi(models.Model):
     """One clerk's quantitative figures for one day."""
 
-    staff = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="daily_kpis")
-    hall = models.ForeignKey(Hall, on_delete=models.PROTECT, related_name="daily_kpis")
+    staff = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="daily_kpis", db_constraint=False)
+    hall = models.ForeignKey(Hall, on_delete=models.PROTECT, related_name="daily_kpis", db_constraint=False)
     day = models.DateField(_("day"))
     transactions = models.PositiveIntegerField(_("transactions handled"))
     recommendations = models.PositiveIntegerField(_("recommendations made"))
@@ -384,8 +404,10 @@ class ScoreFact(models.Model):
 
     # No single-column index: score_fact_staff_month_idx starts with staff and serves the FK's
     # look-ups; one index fewer to maintain on every fact written.
-    staff = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="score_facts", db_index=False)
-    hall = models.ForeignKey(Hall, on_delete=models.PROTECT, related_name="score_facts")
+    staff = models.ForeignKey(
+        Staff, on_delete=models.PROTECT, related_name="score_facts", db_index=False, db_constraint=False
+    )
+    hall = models.ForeignKey(Hall, on_delete=models.PROTECT, related_name="score_facts", db_constraint=False)
     month = models.DateField(_("month"))
     occurred_on = models.DateField(_("occurred on"))
     source = models.CharField(_("source"), max_length=30, choices=Source.choices)
@@ -510,16 +532,6 @@ class StarLevelPolicy(models.Model):
 FROZEN_RESULT_GUARD = """
 IF (SELECT published_at FROM assessment_resultrun WHERE id = OLD.run_id) IS NOT NULL THEN
     RAISE EXCEPTION 'published assessment results are frozen (run %)', OLD.run_id
-        USING ERRCODE = 'integrity_constraint_violation';
-END IF;
-IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
-RETURN NEW;
-"""
-
-FROZEN_INDICATOR_SCORE_GUARD = """
-IF (SELECT r.published_at FROM assessment_resultrun r JOIN assessment_monthlyresult m ON m.run_id = r.id
-    WHERE m.id = OLD.result_id) IS NOT NULL THEN
-    RAISE EXCEPTION 'published assessment results are frozen (result %)', OLD.result_id
         USING ERRCODE = 'integrity_constraint_violation';
 END IF;
 IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
@@ -665,12 +677,20 @@ class MonthlyResult(models.Model):
     """
 
     # No single-column FK indexes: the composite indexes below lead with these columns.
-    run = models.ForeignKey(ResultRun, on_delete=models.CASCADE, related_name="results", db_index=False)
-    staff = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="monthly_results", db_index=False)
-    hall = models.ForeignKey(Hall, on_delete=models.PROTECT, related_name="monthly_results", db_index=False)
+    run = models.ForeignKey(
+        ResultRun, on_delete=models.CASCADE, related_name="results", db_index=False, db_constraint=False
+    )
+    staff = models.ForeignKey(
+        Staff, on_delete=models.PROTECT, related_name="monthly_results", db_index=False, db_constraint=False
+    )
+    hall = models.ForeignKey(
+        Hall, on_delete=models.PROTECT, related_name="monthly_results", db_index=False, db_constraint=False
+    )
     post = models.CharField(_("post"), max_length=20, choices=Staff.Post.choices)
     month = models.DateField(_("month"))
-    scheme = models.ForeignKey(AssessmentScheme, on_delete=models.PROTECT, related_name="results")
+    scheme = models.ForeignKey(
+        AssessmentScheme, on_delete=models.PROTECT, related_name="results", db_constraint=False
+    )
     posting_days = models.PositiveSmallIntegerField(_("days in the hall"))
     total = models.DecimalField(_("total"), max_digits=6, decimal_places=2)
     rank_in_hall = models.PositiveIntegerField(_("rank in hall"))
@@ -682,6 +702,24 @@ class MonthlyResult(models.Model):
     average_total = models.DecimalField(_("average of recent months"), max_digits=6, decimal_places=2)
     star_level_before = models.PositiveSmallIntegerField(_("star level before"))
     proposed_star_level = models.PositiveSmallIntegerField(_("proposed star level"))
+    # The breakdown behind `total`, one element per indicator of the scheme (in indicator id order):
+    # stored on the result itself, in the row the job writes anyway (a run is one row per person,
+    # not eight), and read as rows through the IndicatorScore view. The database checks that the
+    # arrays have one length and no negative points (monthly_result_indicator_breakdown, added in
+    # SQL by migration 0011: Django's CheckConstraint cannot say ALL()).
+    indicator_ids = ArrayField(models.BigIntegerField(), verbose_name=_("indicators"), default=list)
+    indicator_fact_counts = ArrayField(models.PositiveIntegerField(), verbose_name=_("facts"), default=list)
+    indicator_measure_values = ArrayField(
+        models.DecimalField(max_digits=16, decimal_places=4, null=True),
+        verbose_name=_("measured values"),
+        default=list,
+    )
+    indicator_points = ArrayField(
+        models.DecimalField(max_digits=7, decimal_places=2), verbose_name=_("points"), default=list
+    )
+    indicator_weighted_scores = ArrayField(
+        models.DecimalField(max_digits=6, decimal_places=2), verbose_name=_("weighted scores"), default=list
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -730,21 +768,20 @@ class MonthlyResult(models.Model):
 
 class IndicatorScore(models.Model):
     """One indicator's figures behind a result: the aggregated measure, the facts counted, the points
-    the rule gave and the weighted score."""
+    the rule gave and the weighted score.
 
-    # No database FK constraints on these two: a run writes ~7 rows per person (140,000 at province
-    # scale) from ids it has just joined in the same statement, and the deferred per-row FK checks
-    # cost more than the rest of the write. Django still cascades/protects on ORM deletes, and the
-    # frozen-results trigger refuses deleting rows of a published run.
+    A read-only database view over MonthlyResult's indicator_* arrays (migration 0011): one row per
+    element. Filters by result go into the view (the score card reads one result's rows through
+    the result's primary key). Updating or deleting through it is refused by the database; the rows
+    go with their result."""
+
+    pk = models.CompositePrimaryKey("result", "indicator")
     result = models.ForeignKey(
-        MonthlyResult,
-        on_delete=models.CASCADE,
-        related_name="indicator_scores",
-        db_constraint=False,
-        db_index=False,  # indicator_score_unique (result, indicator) serves it
+        MonthlyResult, on_delete=models.DO_NOTHING, related_name="indicator_scores", db_constraint=False
     )
+    # DO_NOTHING: an indicator whose scheme has results is never deleted (update_scheme refuses it).
     indicator = models.ForeignKey(
-        Indicator, on_delete=models.PROTECT, related_name="scores", db_constraint=False
+        Indicator, on_delete=models.DO_NOTHING, related_name="scores", db_constraint=False
     )
     fact_count = models.PositiveIntegerField(_("facts"))
     measure_value = models.DecimalField(_("measured value"), max_digits=16, decimal_places=4, null=True)
@@ -752,22 +789,10 @@ class IndicatorScore(models.Model):
     score = models.DecimalField(_("weighted score"), max_digits=6, decimal_places=2)
 
     class Meta:
+        managed = False
+        db_table = "assessment_indicatorscore"
         verbose_name = _("indicator score")
         verbose_name_plural = _("indicator scores")
-        constraints = [
-            models.UniqueConstraint(fields=["result", "indicator"], name="indicator_score_unique"),
-            models.CheckConstraint(
-                condition=Q(points__gte=0, score__gte=0), name="indicator_score_not_negative"
-            ),
-        ]
-        triggers = [
-            pgtrigger.Trigger(
-                name="indicator_score_frozen",
-                operation=pgtrigger.Update | pgtrigger.Delete,
-                when=pgtrigger.Before,
-                func=FROZEN_INDICATOR_SCORE_GUARD,
-            ),
-        ]
 
     def __str__(self):
         return f"{self.result_id}/{self.indicator_id} {self.score}"

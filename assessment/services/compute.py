@@ -10,11 +10,11 @@ they happened.
 Ranks are per post: in the hall and in the branch, by total, descending; ties share a rank (RANK()).
 Rounding and missing inputs: assessment/scoring.py.
 
-Crash safety: the run row is created (status computing) in a short transaction; the facts are
-aggregated into session temporary tables; every result row of the version is written in ONE
-transaction that also switches the run to draft. A worker killed mid-run therefore leaves the run
-`computing` with no rows and earlier versions untouched; the retry holds the same advisory lock,
-finds that stale `computing` run and completes it. `progress` is committed in its own short
+Crash safety: the population goes into a session temporary table; the run row is created (status
+computing) in a short transaction; the facts are aggregated and every row of the version written
+by ONE statement, in ONE transaction that also switches the run to draft. A worker killed mid-run
+therefore leaves the run `computing` with no rows and earlier versions untouched; the retry holds
+the same advisory lock, finds that stale `computing` run and completes it. `progress` is committed in its own short
 transactions so pages and the API can show it while the job runs.
 """
 
@@ -89,23 +89,23 @@ WITH stays AS (
            (array_agg(post ORDER BY started_on DESC))[1] AS post
     FROM stays GROUP BY staff_id, hall_id
 ), chosen AS (
-    SELECT per_hall.*,
-           ROW_NUMBER() OVER (PARTITION BY staff_id ORDER BY days DESC, last_start DESC, hall_id) AS pick
-    FROM per_hall
+    SELECT DISTINCT ON (staff_id) * FROM per_hall ORDER BY staff_id, days DESC, last_start DESC, hall_id
 )
 SELECT c.staff_id, c.hall_id, c.post, c.days, sch.scheme_id
 FROM chosen c
-JOIN halls_hall h ON h.id = c.hall_id
-JOIN halls_region g ON g.id = h.region_id
 JOIN unnest(%(posts)s::text[], %(scheme_ids)s::bigint[]) AS sch(post, scheme_id) ON sch.post = c.post
-WHERE c.pick = 1 AND g.path LIKE %(branch_path)s || '%%'
+WHERE c.hall_id IN (
+    SELECT h.id FROM halls_hall h JOIN halls_region g ON g.id = h.region_id
+    WHERE g.path LIKE %(branch_path)s || '%%')
 """
+
 
 # Everything the numbers depend on, hashed: facts (by revision), population and posting days,
 # current star levels, schemes (id and last change), policy, and the published history used
 # by the star-level rule.
-FINGERPRINT_SQL = f"""
-WITH pop AS ({POPULATION_SQL})
+def _fingerprint_sql(population: str) -> str:
+    return f"""
+WITH pop AS ({population})
 SELECT md5(concat_ws('|',
     %(revision)s::text, %(schemes_key)s::text, %(policy_id)s::text,
     (SELECT string_agg(concat_ws(':', pop.staff_id, pop.hall_id, pop.post, pop.days, s.star_level), ','
@@ -116,27 +116,33 @@ SELECT md5(concat_ws('|',
 ))
 """
 
+
+# The same hash from the population query (publish's staleness check) or from the job's own copy
+# of it (the job computes the population once).
+FINGERPRINT_SQL = _fingerprint_sql(POPULATION_SQL)
+JOB_FINGERPRINT_SQL = _fingerprint_sql("SELECT staff_id, hall_id, post, days, scheme_id FROM _assess_pop")
+
+# The month's facts of the population, aggregated per person, source and measure: one index
+# descent per person on score_fact_staff_month_idx (staff, month, source, measure), so a branch's
+# job reads its own people's facts only, whatever else the month holds.
 AGGREGATE_SQL = """
-CREATE TEMP TABLE _assess_agg AS
-SELECT f.staff_id, f.source, f.measure, count(*)::int AS n, sum(f.value) AS total
-FROM assessment_scorefact f
-JOIN _assess_pop p ON p.staff_id = f.staff_id
-WHERE f.month = %(first)s::date AND f.revision <= %(revision)s
-GROUP BY f.staff_id, f.source, f.measure
+SELECT p.result_id, a.source, a.measure, a.n, a.total
+FROM _assess_pop p
+CROSS JOIN LATERAL (
+    SELECT f.source, f.measure, count(*)::int AS n, sum(f.value) AS total
+    FROM assessment_scorefact f
+    WHERE f.staff_id = p.staff_id AND f.month = %(first)s::date AND f.revision <= %(revision)s
+    GROUP BY f.source, f.measure
+) a
 """
 
-# Rows are written in key order (result ids are drawn in staff order, see _aggregate): the B-tree
-# inserts of the indicator scores and results then append at the right edge of each index instead
-# of touching pages all over it.
-# Each person's result id is taken from the sequence up front (in _assess_pop), so the indicator
-# scores go straight into their table and the totals are summed from there: no temp table of
-# indicator rows. IndicatorScore has no database FK (see the model), so this order is allowed.
-INDICATOR_SQL = """
-INSERT INTO assessment_indicatorscore (result_id, indicator_id, fact_count, measure_value, points, score)
-SELECT p.result_id, i.id, COALESCE(a.n, 0), v.value, pts.points, ROUND(pts.points * i.weight / i.max_points, 2)
+# Points per indicator: the scoring rules of assessment/scoring.py, in SQL.
+INDICATOR_POINTS_SQL = """
+SELECT p.result_id, i.id AS indicator_id, COALESCE(a.n, 0) AS fact_count, v.value AS measure_value,
+       pts.points, ROUND(pts.points * i.weight / i.max_points, 2) AS score
 FROM _assess_pop p
 JOIN assessment_indicator i ON i.scheme_id = p.scheme_id
-LEFT JOIN _assess_agg a ON a.staff_id = p.staff_id AND a.source = i.source AND a.measure = i.measure
+LEFT JOIN agg a ON a.result_id = p.result_id AND a.source = i.source AND a.measure = i.measure
 CROSS JOIN LATERAL (SELECT CASE i.aggregate
         WHEN 'count' THEN COALESCE(a.n, 0)::numeric
         WHEN 'sum' THEN COALESCE(a.total, 0)
@@ -150,7 +156,6 @@ CROSS JOIN LATERAL (SELECT ROUND(CASE
             ELSE i.max_points * (v.value - i.band_low) / (i.band_high - i.band_low) END
         WHEN i.rule = 'deduction' THEN GREATEST(i.floor, i.max_points - i.deduction_per_unit * v.value)
         ELSE LEAST(i.max_points, GREATEST(0, v.value)) END, 2) AS points) pts
-ORDER BY p.result_id, i.id
 """
 
 
@@ -161,14 +166,21 @@ def _band_sql(expr: str) -> str:
     )
 
 
+# The whole version in one statement: the facts aggregated, each indicator's points computed, and
+# the results inserted with their breakdown arrays (one row per person), totals, ranks, percentiles
+# and proposed star levels. Each person's result id was taken from the sequence up front (in
+# _assess_pop), so the rows go in key order: the B-tree inserts append at the right edge.
 RESULTS_SQL = f"""
-INSERT INTO assessment_monthlyresult
-    (id, run_id, staff_id, hall_id, post, month, scheme_id, posting_days, total,
-     rank_in_hall, hall_size, rank_in_branch, branch_size, percentile,
-     band_level, average_total, star_level_before, proposed_star_level, created_at, updated_at)
-WITH tot AS (
-    SELECT result_id, SUM(score) AS total FROM assessment_indicatorscore
-    WHERE result_id IN (SELECT result_id FROM _assess_pop) GROUP BY result_id
+WITH agg AS MATERIALIZED ({AGGREGATE_SQL}
+), tot AS (
+    SELECT result_id, SUM(score) AS total,
+           array_agg(indicator_id ORDER BY indicator_id) AS indicator_ids,
+           array_agg(fact_count ORDER BY indicator_id) AS fact_counts,
+           array_agg(measure_value ORDER BY indicator_id) AS measure_values,
+           array_agg(points ORDER BY indicator_id) AS points,
+           array_agg(score ORDER BY indicator_id) AS scores
+    FROM ({INDICATOR_POINTS_SQL}) ip
+    GROUP BY result_id
 ), hist AS (
     SELECT DISTINCT ON (mr.staff_id, mr.month) mr.staff_id, mr.total,
            ((EXTRACT(YEAR FROM %(first)s::date) - EXTRACT(YEAR FROM mr.month)) * 12
@@ -195,24 +207,39 @@ WITH tot AS (
     LEFT JOIN hist_agg h ON h.staff_id = p.staff_id
 ), banded AS (
     SELECT base.*, {_band_sql("total")} AS band_now, {_band_sql("avg_total")} AS candidate FROM base
+), ranked AS (
+    -- Ranks on narrow rows: the breakdown arrays join in only at the end.
+    SELECT result_id, staff_id, hall_id, post, days, scheme_id, total,
+           RANK() OVER (PARTITION BY hall_id, post ORDER BY total DESC) AS rank_in_hall,
+           COUNT(*) OVER (PARTITION BY hall_id, post) AS hall_size,
+           RANK() OVER (PARTITION BY post ORDER BY total DESC) AS rank_in_branch,
+           COUNT(*) OVER (PARTITION BY post) AS branch_size,
+           ROUND(100.0 * COUNT(*) OVER (PARTITION BY post ORDER BY total) / COUNT(*) OVER (PARTITION BY post), 2)
+               AS percentile,
+           band_now, avg_total, before,
+           CASE
+               WHEN %(demote)s AND band_now = 0 THEN LEAST(candidate, GREATEST(before - 1, 0))
+               WHEN candidate < before THEN candidate
+               WHEN candidate > before AND n_promo = %(promo_n)s - 1
+                   THEN GREATEST(before, LEAST(candidate, band_now, min_band_promo))
+               ELSE before
+           END AS proposed
+    FROM banded
 )
-SELECT result_id, %(run)s, staff_id, hall_id, post, %(first)s::date, scheme_id, days, total,
-       RANK() OVER (PARTITION BY hall_id, post ORDER BY total DESC),
-       COUNT(*) OVER (PARTITION BY hall_id, post),
-       RANK() OVER (PARTITION BY post ORDER BY total DESC),
-       COUNT(*) OVER (PARTITION BY post),
-       ROUND(100.0 * COUNT(*) OVER (PARTITION BY post ORDER BY total) / COUNT(*) OVER (PARTITION BY post), 2),
-       band_now, avg_total, before,
-       CASE
-           WHEN %(demote)s AND band_now = 0 THEN LEAST(candidate, GREATEST(before - 1, 0))
-           WHEN candidate < before THEN candidate
-           WHEN candidate > before AND n_promo = %(promo_n)s - 1
-               THEN GREATEST(before, LEAST(candidate, band_now, min_band_promo))
-           ELSE before
-       END,
+INSERT INTO assessment_monthlyresult
+    (id, run_id, staff_id, hall_id, post, month, scheme_id, posting_days, total,
+     rank_in_hall, hall_size, rank_in_branch, branch_size, percentile,
+     band_level, average_total, star_level_before, proposed_star_level,
+     indicator_ids, indicator_fact_counts, indicator_measure_values, indicator_points, indicator_weighted_scores,
+     created_at, updated_at)
+SELECT r.result_id, %(run)s, r.staff_id, r.hall_id, r.post, %(first)s::date, r.scheme_id, r.days, r.total,
+       r.rank_in_hall, r.hall_size, r.rank_in_branch, r.branch_size, r.percentile,
+       r.band_now, r.avg_total, r.before, r.proposed,
+       t.indicator_ids, t.fact_counts, t.measure_values, t.points, t.scores,
        now(), now()
-FROM banded
-ORDER BY result_id
+FROM ranked r
+JOIN tot t ON t.result_id = r.result_id
+ORDER BY r.result_id
 """
 
 # --- The job -------------------------------------------------------------------------------------
@@ -259,8 +286,8 @@ def _inputs(branch: Region, month: date) -> dict:
     }
 
 
-def _fingerprint(cursor, params: dict, revision: int) -> str:
-    cursor.execute(FINGERPRINT_SQL, {**params, "revision": revision})
+def _fingerprint(cursor, params: dict, revision: int, *, sql: str = FINGERPRINT_SQL) -> str:
+    cursor.execute(sql, {**params, "revision": revision})
     return cursor.fetchone()[0]
 
 
@@ -305,20 +332,38 @@ def compute_month_results(*, branch: Region, month: date, actor=None) -> ResultR
     month = month_start(month)
     with month_lock(branch, month):
         params = _inputs(branch, month)
-        run, existing = _start(branch, month, actor, params)
-        if existing is not None:
-            return existing
         try:
-            _aggregate(run, params)
-            _set_progress(run, 60, "facts aggregated")
-            _write(run, actor, params)
-        except Exception as exc:
-            _fail(run, exc)
-            raise
+            _population(params)
+            run, existing = _start(branch, month, actor, params)
+            if existing is not None:
+                return existing
+            try:
+                _set_progress(run, 20, "population found")
+                _write(run, actor, params)
+            except Exception as exc:
+                _fail(run, exc)
+                raise
         finally:
             with connection.cursor() as cursor:
-                cursor.execute("DROP TABLE IF EXISTS _assess_pop, _assess_agg")
+                cursor.execute("DROP TABLE IF EXISTS _assess_pop")
         return run
+
+
+def _population(params: dict) -> None:
+    """Who is assessed where, with each person's result id drawn from the sequence in staff order,
+    into a session temporary table (kept across the job's transactions, dropped at the end)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS _assess_pop")
+        # The sequence's name looked up once: pg_get_serial_sequence() per row costs more than nextval.
+        cursor.execute("SELECT pg_get_serial_sequence('assessment_monthlyresult', 'id')")
+        sequence = cursor.fetchone()[0]
+        cursor.execute(
+            "CREATE TEMP TABLE _assess_pop AS SELECT nextval(%(sequence)s::regclass)"
+            f" AS result_id, pop.* FROM ({POPULATION_SQL}) pop ORDER BY pop.staff_id",
+            {**params, "sequence": sequence},
+        )
+        cursor.execute("CREATE UNIQUE INDEX ON _assess_pop (staff_id)")
+        cursor.execute("ANALYZE _assess_pop")
 
 
 def _start(branch: Region, month: date, actor, params: dict) -> tuple[ResultRun, ResultRun | None]:
@@ -329,7 +374,7 @@ def _start(branch: Region, month: date, actor, params: dict) -> tuple[ResultRun,
             )
         with connection.cursor() as cursor:
             revision = _current_revision(cursor, month, share_lock=False)
-            fingerprint = _fingerprint(cursor, params, revision)
+            fingerprint = _fingerprint(cursor, params, revision, sql=JOB_FINGERPRINT_SQL)
         latest = (
             ResultRun.objects.filter(branch=branch, month=month, status=ResultRun.Status.DRAFT)
             .order_by("-version")
@@ -354,33 +399,15 @@ def _start(branch: Region, month: date, actor, params: dict) -> tuple[ResultRun,
     return run, None
 
 
-def _aggregate(run: ResultRun, params: dict) -> None:
-    """Population and per-person fact aggregates into session temp tables, under a share lock on
-    the month's fact revision (no fact writer commits in between)."""
+def _write(run: ResultRun, actor, params: dict) -> None:
+    """Every row of the version and its switch to draft: one transaction, under a share lock on the
+    month's fact revision (no fact writer commits while the facts are read: a clean cut)."""
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS _assess_pop, _assess_agg")
         revision = _current_revision(cursor, run.month, share_lock=True)
         if revision != run.fact_revision:
             run.fact_revision = revision
-            run.input_hash = _fingerprint(cursor, params, revision)
-            ResultRun.objects.filter(pk=run.pk).update(fact_revision=revision, input_hash=run.input_hash)
-        cursor.execute(
-            "CREATE TEMP TABLE _assess_pop AS SELECT nextval(pg_get_serial_sequence('assessment_monthlyresult', 'id'))"
-            f" AS result_id, pop.* FROM ({POPULATION_SQL}) pop ORDER BY pop.staff_id",
-            params,
-        )
-        cursor.execute("CREATE UNIQUE INDEX ON _assess_pop (staff_id)")
-        cursor.execute("ANALYZE _assess_pop")
-        cursor.execute(AGGREGATE_SQL, {**params, "revision": revision})
-
-
-def _write(run: ResultRun, actor, params: dict) -> None:
-    """Every row of the version and its switch to draft: one transaction."""
-    params = {**params, "run": run.pk}
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("ANALYZE _assess_agg")
-        cursor.execute(INDICATOR_SQL, params)
-        cursor.execute(RESULTS_SQL, params)
+            run.input_hash = _fingerprint(cursor, params, revision, sql=JOB_FINGERPRINT_SQL)
+        cursor.execute(RESULTS_SQL, {**params, "run": run.pk, "revision": revision})
         staff_count = cursor.rowcount
         ResultRun.objects.filter(
             branch_id=run.branch_id, month=run.month, status=ResultRun.Status.DRAFT
@@ -390,7 +417,16 @@ def _write(run: ResultRun, actor, params: dict) -> None:
         run.staff_count = staff_count
         run.finished_at = timezone.now()
         run.save(
-            update_fields=["status", "progress", "progress_note", "staff_count", "finished_at", "updated_at"]
+            update_fields=[
+                "status",
+                "progress",
+                "progress_note",
+                "staff_count",
+                "finished_at",
+                "fact_revision",
+                "input_hash",
+                "updated_at",
+            ]
         )
         record_audit(
             actor=actor,

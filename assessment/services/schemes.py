@@ -9,7 +9,7 @@ from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from assessment.exceptions import SchemeFrozen, SchemeInvalid
-from assessment.models import MEASURE_SOURCE, AssessmentScheme, Indicator, IndicatorScore, ResultRun
+from assessment.models import MEASURE_SOURCE, AssessmentScheme, Indicator, MonthlyResult, ResultRun
 from halls.audit import record_audit
 from halls.permissions import require_permission
 
@@ -107,7 +107,9 @@ def update_scheme(
     validate_indicators(indicators)
     existing = {i.code: i for i in scheme.indicators.all()}
     removed = [i.pk for code, i in existing.items() if code not in {s.code for s in indicators}]
-    if removed and IndicatorScore.objects.filter(indicator_id__in=removed).exists():
+    # Every result computed with the scheme has a score per indicator (indicator scores carry no
+    # index on indicator: the scheme's results stand for them).
+    if removed and MonthlyResult.objects.filter(scheme=scheme).exists():
         raise SchemeFrozen(_("Computed results use an indicator you removed; create a new version instead."))
     Indicator.objects.filter(pk__in=removed).delete()
     for n, spec in enumerate(indicators):

@@ -204,6 +204,10 @@ def test_the_assessment_admin_lists_every_model_read_only(client, admin_user):
 
     client.force_login(admin_user)
     for model in apps.get_app_config("assessment").get_models():
+        if model._meta.is_composite_pk:
+            # Django's admin cannot show a composite primary key (indicator scores): the score card does.
+            assert model not in admin.site._registry, model
+            continue
         assert model in admin.site._registry, model
         opts = model._meta
         assert client.get(reverse(f"admin:assessment_{opts.model_name}_changelist")).status_code == 200
