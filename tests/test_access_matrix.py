@@ -892,6 +892,7 @@ ACCESS: dict[str, Access] = {
         {**HALL_SEEN, "anonymous": (NO_TOKEN, NO_TOKEN), "clerk": (404, 404)}, kwargs=attendance_pk
     ),
     "api-training-exam-result-list": Access(every(200, anonymous=NO_TOKEN)),
+    "api-training-exam-result-deleted": Access(every(200, anonymous=NO_TOKEN)),
     "api-training-exam-result-detail": Access(
         {**HALL_SEEN, "anonymous": (NO_TOKEN, NO_TOKEN), "clerk": (404, 404)}, kwargs=exam_result_pk
     ),
