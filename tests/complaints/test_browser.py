@@ -9,6 +9,8 @@ import re
 import pytest
 
 from complaints.models import Complaint
+from halls.models import AuditEvent
+from tests.pages import wait_for_htmx
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -95,7 +97,13 @@ def test_a_clerk_takes_in_a_complaint_and_the_hall_manager_replies_on_a_phone(
 
     manager.get_by_role("link", name="排队一小时无人处理").click()
     manager.wait_for_url(f"{live_server.url}/complaints/{complaint.pk}/")
-    assert manager.get_by_text("13700001111").is_visible()  # unmasked for the hall's manager
+    # Masked until the hall's manager asks for the customer (an explicit, audited act).
+    assert manager.get_by_text("137****1111").is_visible()
+    assert manager.get_by_text("13700001111").count() == 0
+    manager.get_by_role("button", name="显示客户联系方式").click()
+    manager.get_by_text("13700001111").wait_for()
+    wait_for_htmx(manager)
+    assert manager.get_by_role("button", name="显示客户联系方式").count() == 0
     manager.select_option("#id_assign-handler", label="hall-manager")
     manager.get_by_role("button", name="派单", exact=True).click()
     manager.get_by_role("button", name="开始处理").click()
@@ -115,4 +123,5 @@ def test_a_clerk_takes_in_a_complaint_and_the_hall_manager_replies_on_a_phone(
         clerk_staff.user,
     )
     assert complaint.met_deadline is True
+    assert AuditEvent.objects.filter(action="complaints.complaint.contact_viewed").count() == 1
     assert problems == []
