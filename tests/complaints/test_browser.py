@@ -88,12 +88,16 @@ def test_a_clerk_takes_in_a_complaint_and_the_hall_manager_replies_on_a_phone(
     assert countdown.inner_text() != first  # app.js keeps the countdown running
     assert_no_horizontal_overflow(manager)
 
-    # Filters swap the results in place and keep the URL in step.
+    # Filters swap the results in place and keep the URL in step. Each swap is let settle before
+    # the next act: a filter changed while htmx is still swapping, or a link in the new results
+    # clicked before htmx has processed them, may be lost on a loaded machine.
     manager.get_by_label("已超时").check()
     manager.wait_for_url(re.compile(r".*/complaints/\?.*overdue=on"))
     manager.get_by_text("没有符合筛选条件的投诉。").wait_for()
+    wait_for_htmx(manager)
     manager.get_by_label("已超时").uncheck()
     manager.get_by_role("link", name="排队一小时无人处理").wait_for()
+    wait_for_htmx(manager)
 
     manager.get_by_role("link", name="排队一小时无人处理").click()
     manager.wait_for_url(f"{live_server.url}/complaints/{complaint.pk}/")
