@@ -9,6 +9,13 @@ class SchemeFrozen(DomainError):
     field = "scheme"
 
 
+class SchemeEditConflict(DomainError):
+    """Someone else changed the scheme version since the page was shown (its `updated_at` moved):
+    nothing was saved (HTTP 409)."""
+
+    field = "updated_at"
+
+
 class FactInvalid(DomainError):
     field = "facts"
 

@@ -1,7 +1,10 @@
 """Forms of the scheme editor: a version's name and start, and its indicators as a formset. Every
 check the service makes (assessment.services.schemes.validate_indicators) is also made here, so
-the errors stand beside the fields; the weights' sum is reported beside every weight."""
+the errors stand beside the fields; the weights' sum is reported beside every weight. The edit and
+activation forms carry the `updated_at` of the version the page showed (`UpdatedAtToken`): the
+service compares it under the row lock and refuses a stale one (SchemeEditConflict, HTTP 409)."""
 
+from datetime import datetime
 from decimal import Decimal
 
 from django import forms
@@ -135,6 +138,36 @@ def indicator_initial(scheme) -> list[dict]:
     return [{name: getattr(i, name) for name in SPEC_FIELDS} for i in scheme.indicators.all()]
 
 
+STALE_PAGE = _(
+    "This page did not say which state of the version it showed. Nothing was saved; it is shown as it is now."
+)
+
+
+class UpdatedAtToken(forms.Form):
+    """A hidden `updated_at`: the state of the version the page showed, as an ISO timestamp."""
+
+    updated_at = forms.CharField(
+        widget=forms.HiddenInput,
+        max_length=40,
+        error_messages={"required": STALE_PAGE, "max_length": STALE_PAGE},
+    )
+
+    def clean_updated_at(self) -> datetime:
+        value = self.cleaned_data["updated_at"]
+        try:
+            stamp = datetime.fromisoformat(value)
+        except ValueError:
+            stamp = None
+        if stamp is None or stamp.tzinfo is None:
+            raise forms.ValidationError(STALE_PAGE)
+        return stamp
+
+
+def updated_at_token(scheme) -> str:
+    """The token a page carries for `scheme` (read from the database: the trigger sets it)."""
+    return scheme.updated_at.isoformat()
+
+
 class SchemeVersionForm(forms.Form):
     """The name of the version and the month it is meant to start."""
 
@@ -142,5 +175,10 @@ class SchemeVersionForm(forms.Form):
     effective_from = MonthField(label=_("In force from"))
 
 
-class ActivateForm(forms.Form):
+class SchemeEditForm(SchemeVersionForm, UpdatedAtToken):
+    """Editing a version: its name (the start is changed by activation), posted with the
+    `updated_at` the editor showed."""
+
+
+class ActivateForm(UpdatedAtToken):
     effective_from = MonthField(label=_("In force from"))

@@ -14,6 +14,7 @@ receiver. Pause / resume (in_progress) stop the clock while waiting on the custo
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -544,12 +545,18 @@ def add_complaint_note(*, actor, complaint: Complaint, message: str) -> Complain
 
 
 @transaction.atomic
-def customer_contact_for(*, actor, complaint: Complaint, purpose: str = "page") -> CustomerContact:
-    """The customer's name and phone as `actor` may see them: unmasked for the people handling the
-    complaint (first receiver, current handler, complaint.view_unmasked over its hall) — and then
-    an audit row records who saw it, when and where — masked for everyone else (no audit)."""
+def reveal_customer_contact(*, actor, complaint: Complaint, purpose: str = "page") -> CustomerContact:
+    """The customer's name and phone, unmasked, for someone handling the complaint (first receiver,
+    current handler, complaint.view_unmasked over its hall); refuses anyone else (PermissionDenied).
+    Every call writes a `complaints.complaint.contact_viewed` audit row (who, when, `purpose`).
+
+    Data protection: revealing is an explicit act. The complaint page shows the customer masked to
+    everyone, the handlers included, and reveals them only when a handler asks (the page's "Show
+    the customer's contact" button, the API's retrieve of one complaint): personal data is on screen
+    only when it is needed — not on every re-render of a shared hall desk — and each audit row is
+    one deliberate look at it, never page noise. Not idempotent by design: every reveal is logged."""
     if not may_view_unmasked(actor, complaint):
-        return masked_contact(complaint)
+        raise PermissionDenied("complaint.view_unmasked")
     record_audit(
         actor=actor,
         action="complaints.complaint.contact_viewed",
@@ -558,6 +565,15 @@ def customer_contact_for(*, actor, complaint: Complaint, purpose: str = "page") 
         data={"purpose": purpose},
     )
     return CustomerContact(name=complaint.customer_name, phone=complaint.customer_phone, masked=False)
+
+
+def customer_contact_for(*, actor, complaint: Complaint, purpose: str = "api") -> CustomerContact:
+    """The customer as `actor` may see them when they ask for one complaint: revealed (and
+    audited, reveal_customer_contact) for the people handling it, masked for everyone else (no
+    audit)."""
+    if not may_view_unmasked(actor, complaint):
+        return masked_contact(complaint)
+    return reveal_customer_contact(actor=actor, complaint=complaint, purpose=purpose)
 
 
 # --- Branch calendar ------------------------------------------------------------------

@@ -9,6 +9,7 @@ urlpatterns = [
     path("new/", views.complaint_intake, name="intake"),
     path("summary/", views.complaint_summary, name="summary"),
     path("<int:pk>/", views.complaint_detail, name="detail"),
+    path("<int:pk>/contact/", views.complaint_contact, name="contact"),
     path("<int:pk>/assign/", views.complaint_action, {"action": "assign"}, name="assign"),
     path("<int:pk>/hand-over/", views.complaint_action, {"action": "hand_over"}, name="hand-over"),
     path("<int:pk>/start/", views.complaint_action, {"action": "start"}, name="start"),

@@ -39,6 +39,7 @@ from complaints.forms import (
     SummaryFilterForm,
     SummaryPageForm,
 )
+from complaints.masking import CustomerContact, masked_contact, may_view_unmasked
 from complaints.models import Category, Channel, Complaint
 from halls.exports import XLSX_CONTENT_TYPE
 from halls.models import Hall, Region
@@ -170,10 +171,18 @@ def complaint_detail(request, pk: int):
     return _render_detail(request, complaint)
 
 
-def _render_detail(request, complaint: Complaint, *, failed: tuple[str, ComplaintServiceForm] | None = None):
+def _render_detail(
+    request,
+    complaint: Complaint,
+    *,
+    failed: tuple[str, ComplaintServiceForm] | None = None,
+    contact: CustomerContact | None = None,
+):
     """The detail page with a fresh form for every action allowed now. A failed submission keeps
     its form (errors beside fields); after a version conflict the page shows the current state and
-    the message, and the failed form keeps what the user typed with the current version."""
+    the message, and the failed form keeps what the user typed with the current version. The
+    customer is shown masked (nothing audited) unless `contact` was revealed (complaint_contact);
+    the people handling it get the button that reveals them."""
     user = request.user
     accountability = selectors.complaint_accountability(complaint=complaint)
     allowed = selectors.allowed_actions(user=user, complaint=complaint, accountability=accountability)
@@ -193,7 +202,8 @@ def _render_detail(request, complaint: Complaint, *, failed: tuple[str, Complain
             action_errors = [error for errors in form.errors.values() for error in errors]
     context = {
         "complaint": complaint,
-        "contact": services.customer_contact_for(actor=user, complaint=complaint, purpose="page"),
+        "contact": contact or masked_contact(complaint),
+        "may_reveal_contact": may_view_unmasked(user, complaint),
         "accountability": accountability,
         "forms": forms,
         "has_workflow_actions": bool(allowed & WORKFLOW_ACTIONS),
@@ -221,6 +231,21 @@ def complaint_action(request, pk: int, action: str):
     if response.status_code == 200:
         response.status_code = 400  # refused input (a stale version already answers 409)
     return response
+
+
+@login_required
+@require_POST
+def complaint_contact(request, pk: int):
+    """Reveal the customer's name and phone to someone handling the complaint: an explicit act,
+    audited every time (services.reveal_customer_contact; anyone else gets a 403). htmx gets the
+    customer block alone; a plain POST gets the detail page with the customer shown."""
+    complaint = _visible_complaint(request.user, pk)
+    require_permission(request.user, "complaint.view", hall=complaint.hall)
+    contact = services.reveal_customer_contact(actor=request.user, complaint=complaint, purpose="page")
+    if getattr(request, "htmx", None):
+        context = {"complaint": complaint, "contact": contact, "may_reveal_contact": True}
+        return render(request, "complaints/_customer_contact.html", context)
+    return _render_detail(request, complaint, contact=contact)
 
 
 def _see_other(complaint: Complaint) -> HttpResponseRedirect:

@@ -2,8 +2,9 @@
 
 from django.contrib.contenttypes.models import ContentType
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
-from halls.models import AuditEvent
+from halls.models import AuditEvent, OpeningHours
 
 # How pages name each audit action: a line for every action any app's services record (plain
 # strings, so halls still imports none of those apps). tests/test_audit_labels.py keeps it complete.
@@ -80,9 +81,156 @@ ACTION_LABELS = {
 }
 
 
+# How pages name the keys of an audit event's `data`: a line for every key any app's services put
+# there (plain strings, like ACTION_LABELS). tests/halls/test_audit_labels.py reads every
+# record_audit(..., data=...) of the apps and fails on a key without a line. Weekday numbers (the
+# opening hours) are named by the weekday instead.
+DATA_LABELS = {
+    "absent": _("absent"),
+    "accepted": _("accepted"),
+    "address": _("address"),
+    "api_clients_revoked": _("API clients switched off"),
+    "approved": _("approved"),
+    "assignments": _("shifts"),
+    "attachment": _("attachment"),
+    "attendance": _("attendance rows"),
+    "bottom_per_hall": _("bottom N per hall"),
+    "bottom_percent": _("bottom percent of the branch"),
+    "branch": _("branch"),
+    "channel": _("channel"),
+    "code": _("code"),
+    "consecutive_months": _("consecutive months in the bottom group"),
+    "created": _("created"),
+    "cycle": _("cycle"),
+    "date": _("date"),
+    "deduction": _("deduction"),
+    "delivery": _("delivery"),
+    "due_at": _("due"),
+    "due_on": _("due on"),
+    "employment_type": _("employment type"),
+    "entry": _("entry"),
+    "event_id": _("event id"),
+    "events": _("events"),
+    "exams": _("exam scores"),
+    "exams_withdrawn": _("exam results withdrawn"),
+    "exclude_probation": _("exclude people on probation"),
+    "excused": _("excused"),
+    "facts_created": _("score facts created"),
+    "file": _("file"),
+    "finding": _("finding"),
+    "findings": _("findings"),
+    "from": pgettext_lazy("audit detail", "from"),
+    "grace_minutes": _("grace period (minutes)"),
+    "hall_class": _("hall class"),
+    "hall_score": _("hall score"),
+    "handler": _("handler"),
+    "has_vip_zone": _("VIP service zone"),
+    "hire_date": _("hire date"),
+    "holidays": _("holidays"),
+    "indicators": _("indicators"),
+    "input_hash": _("input hash"),
+    "is_active": _("active"),
+    "is_working_day": _("working day"),
+    "kind": _("kind"),
+    "level": _("level"),
+    "listed": _("people listed"),
+    "makeup": _("make-up working days"),
+    "max_leave_days": _("leave days that leave a person out"),
+    "met_deadline": _("met the deadline"),
+    "method": _("method"),
+    "min_service_months": _("minimum months of service"),
+    "min_staff_offpeak": _("minimum staff off-peak"),
+    "min_staff_peak": _("minimum staff at peak"),
+    "mode": _("mode"),
+    "month": _("month"),
+    "name": _("name"),
+    "note": _("note"),
+    "number": _("number"),
+    "old_due_at": _("previous due time"),
+    "on": _("effective"),
+    "operation": _("operation"),
+    "outcome": _("outcome"),
+    "paused_from": _("paused since"),
+    "phone": _("phone"),
+    "points": _("points"),
+    "post": _("post"),
+    "present": _("present"),
+    "purpose": _("purpose"),
+    "rate_limit_per_minute": _("requests per minute"),
+    "reason": _("reason"),
+    "recipients": _("recipients"),
+    "rectifications": _("rectification tasks"),
+    "region": _("region"),
+    "regions": _("regions"),
+    "republished": _("published again"),
+    "rows": _("rows"),
+    "satisfaction": _("satisfaction"),
+    "scopes": _("scopes"),
+    "sessions_ended": _("sessions ended"),
+    "severity": _("severity"),
+    "shares": _("deductions per person"),
+    "shift": _("shift"),
+    "source": _("source"),
+    "staff": _("staff member"),
+    "star_level": _("star level"),
+    "star_level_changes": _("star-level changes"),
+    "status": _("status"),
+    "step": _("step"),
+    "superseded": _("superseded version"),
+    "to": pgettext_lazy("audit detail", "to"),
+    "topic": _("topic"),
+    "total_below": _("total below"),
+    "unchanged": _("unchanged"),
+    "unmet_hours": _("unmet hours"),
+    "until": _("until"),
+    "updated": _("updated"),
+    "url": _("receiving URL"),
+    "user": _("user account"),
+    "verdict": _("verdict"),
+    "version": _("version"),
+    "violations": _("violations"),
+    "window_count": _("service windows"),
+    "years": _("years"),
+}
+
+# Where a key means something particular to one action, that action's own label for it.
+ACTION_DATA_LABELS = {
+    ("staffing.staff.transferred", "from"): _("transferred from"),
+    ("staffing.staff.transferred", "to"): _("transferred to"),
+    ("staffing.staff.lent", "to"): _("lent to"),
+    ("staffing.discipline.recorded", "on"): _("occurred on"),
+    ("staffing.qualification.granted", "from"): _("valid from"),
+    ("staffing.qualification.granted", "until"): _("valid until"),
+    ("staffing.qualification.revoked", "from"): _("valid from"),
+    ("staffing.qualification.revoked", "until"): _("valid until"),
+    ("assessment.scheme.activated", "from"): _("in force from"),
+    ("assessment.results.computed", "staff"): _("people assessed"),
+    ("assessment.results.published", "staff"): _("people assessed"),
+    ("mystery.template.versioned", "from"): _("made from checklist"),
+    ("complaints.complaint.handed_over", "from"): _("previous handler"),
+    ("complaints.complaint.handed_over", "to"): _("new handler"),
+    ("complaints.complaint.reopened", "from"): _("previous status"),
+    ("training.plan.step_done", "on"): _("done on"),
+    ("training.plan.followed_up", "on"): _("followed up on"),
+}
+
+# Actions whose data holds [before, after] per changed field (changed_fields and the like).
+CHANGE_ACTIONS = {"halls.hall.updated", "staffing.staff.updated", "halls.api_client.updated"}
+
+
 def action_label(action: str) -> str:
     """The translated name of an audit action, or its code when none is registered."""
     return str(ACTION_LABELS.get(action, action))
+
+
+def data_label(key: str, action: str | None = None) -> str:
+    """The translated name of a key of an audit event's data (the action's own name for it first,
+    a weekday for a weekday number), or the key itself when none is registered."""
+    if (action, key) in ACTION_DATA_LABELS:
+        return str(ACTION_DATA_LABELS[(action, key)])
+    if key.isdigit() and int(key) in OpeningHours.Weekday.values:
+        return str(OpeningHours.Weekday(int(key)).label)
+    return str(DATA_LABELS.get(key, key))
 
 
 def record_audit(*, actor, action: str, subject, hall=None, data: dict | None = None) -> AuditEvent:

@@ -404,6 +404,7 @@ class Tombstone(models.Model):
         ASSIGNMENT = "assignment", _("Roster assignment")
         ELIMINATION_ENTRY = "elimination_entry", _("Elimination entry")
         QUALIFICATION = "qualification", _("Qualification")
+        EXAM_RESULT = "exam_result", _("Exam result")
 
     class Reason(models.TextChoices):
         DELETED = "deleted", _("Deleted")

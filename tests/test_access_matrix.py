@@ -721,6 +721,14 @@ ACCESS: dict[str, Access] = {
     "complaints:intake": Access(every(200, anonymous=LOGIN, hr_client=LOGIN, inspector=403)),
     "complaints:summary": Access(every(200, anonymous=LOGIN, hr_client=LOGIN, clerk=403)),
     "complaints:detail": Access({**HALL_SEEN, "hr_client": (LOGIN, LOGIN)}, kwargs=complaint_pk("received")),
+    # Revealing the customer: the people handling it (here the clerk handling it, the first receiver
+    # and the managers who may unmask); an inspector sees the complaint but not the customer.
+    "complaints:contact": Access(
+        {**HALL_SEEN, "inspector": (403, 404), "hr_client": (LOGIN, LOGIN)},
+        kwargs=complaint_pk("assigned"),
+        method="post",
+        data=lambda cast, hall: {},
+    ),
     "complaints:assign": complaint_page_action(
         "assign", "received", lambda cast, hall: {"handler": new_handler_pk(cast, hall)}, clerk=(403, 404)
     ),
@@ -892,6 +900,7 @@ ACCESS: dict[str, Access] = {
         {**HALL_SEEN, "anonymous": (NO_TOKEN, NO_TOKEN), "clerk": (404, 404)}, kwargs=attendance_pk
     ),
     "api-training-exam-result-list": Access(every(200, anonymous=NO_TOKEN)),
+    "api-training-exam-result-deleted": Access(every(200, anonymous=NO_TOKEN)),
     "api-training-exam-result-detail": Access(
         {**HALL_SEEN, "anonymous": (NO_TOKEN, NO_TOKEN), "clerk": (404, 404)}, kwargs=exam_result_pk
     ),

@@ -81,9 +81,11 @@ class AttendanceViewSet(_StaffRecordViewSet):
 
 
 @extend_schema(tags=["training"])
-class ExamResultViewSet(_StaffRecordViewSet):
-    """Exam results of the halls the caller oversees; a clerk sees their own."""
+class ExamResultViewSet(DeletedRowsMixin, _StaffRecordViewSet):
+    """Exam results of the halls the caller oversees; a clerk sees their own. An exam result is
+    withdrawn (a tombstone in `deleted/`) when its person is recorded as not present at the session."""
 
+    tombstone_resource = Tombstone.Resource.EXAM_RESULT
     serializer_class = ExamResultSerializer
     filterset_class = ExamResultFilterSet
 

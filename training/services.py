@@ -10,16 +10,18 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assessment.exceptions import FactsFrozen
-from assessment.services import FactWriteResult, record_score_facts
+from assessment.models import EvidenceType
+from assessment.services import FactWriteResult, record_score_facts, withdraw_score_facts
 from halls.audit import record_audit
-from halls.models import Hall
+from halls.models import Hall, Tombstone
 from halls.permissions import has_permission, require_permission
 from halls.scoping import scope_for
+from halls.tombstones import delete_with_tombstones
 from staffing.models import DutyPost, Qualification, Staff
 from staffing.qualifications import grant_qualification
 from training.dates import month_end, month_start, qualification_expiry
@@ -206,6 +208,7 @@ class BulkEntryResult:
     exams: int = 0
     granted: list[Qualification] = field(default_factory=list)
     already_qualified: list[Staff] = field(default_factory=list)
+    exams_withdrawn: list[Staff] = field(default_factory=list)
 
 
 def _parse_score(raw) -> Decimal | None:
@@ -265,6 +268,48 @@ def _row_errors(
     return errors
 
 
+def _exams_to_withdraw(
+    session: TrainingSession, rows, staff: dict[int, Staff]
+) -> tuple[list[ExamResult], dict[int, dict[str, str]]]:
+    """The session's exam results of the people the rows record as not present, locked, and the
+    rows that cannot be changed so: a passed onboarding exam that is the only one behind a post
+    qualification the person still holds (the qualification must be revoked first)."""
+    not_present = [row.staff_id for row in rows if row.status != AttendanceStatus.PRESENT]
+    exams = list(
+        ExamResult.objects.select_for_update(of=("self",))
+        .filter(session=session, staff_id__in=not_present)
+        .order_by("pk")
+    )
+    program = session.program
+    passed = [exam for exam in exams if exam.passed]
+    if not passed or program is None or program.kind != ProgramKind.ONBOARDING:
+        return exams, {}
+    holders = set(
+        Qualification.objects.filter(
+            staff_id__in=[exam.staff_id for exam in passed],
+            source=Qualification.Source.TRAINING,
+            source_ref=f"training.program:{program.code}",
+        ).values_list("staff_id", flat=True)
+    )
+    other_passes = set(
+        ExamResult.objects.filter(staff_id__in=holders, program=program, score__gte=F("pass_mark"))
+        .exclude(pk__in=[exam.pk for exam in passed])
+        .values_list("staff_id", flat=True)
+    )
+    errors = {
+        exam.staff_id: {
+            "status": _(
+                "The passed exam of %(name)s earned the %(post)s qualification: revoke the qualification "
+                "before recording them as not present."
+            )
+            % {"name": staff[exam.staff_id].name, "post": DutyPost(program.qualification_post).label}
+        }
+        for exam in passed
+        if exam.staff_id in holders and exam.staff_id not in other_passes
+    }
+    return exams, errors
+
+
 @transaction.atomic
 def record_hall_attendance(
     *, actor, session: TrainingSession, hall: Hall, rows: Sequence[AttendanceEntry]
@@ -279,7 +324,17 @@ def record_hall_attendance(
     (TrainingMonthPublished) and nothing is saved. After saving, a passed onboarding exam grants
     the programme's post qualification to everyone who has completed it and holds none for that
     span yet. Safe to repeat: rows are keyed by (session, person). Audited as
-    training.attendance.recorded."""
+    training.attendance.recorded.
+
+    Only someone present can have sat the session's exam. A person recorded (or corrected to)
+    absent or excused who has an exam result for the session loses it: the sheet only lets a
+    manager mark them so after clearing their score, so that is what they asked for. The result
+    is deleted with a tombstone for sync clients, its `exam_score` fact is withdrawn through
+    assessment's `withdraw_score_facts` (the next computation no longer counts it; a published
+    month refuses the whole entry, TrainingMonthPublished), the audit row names the people
+    (`exams_withdrawn`) and `BulkEntryResult.exams_withdrawn` lists them for the page. Refused
+    for a row (AttendanceRowsInvalid on `status`) when that exam is the only pass behind an
+    onboarding post qualification the person still holds: revoke the qualification first."""
     _check_hall(actor, hall, "training.record")
     session = (
         TrainingSession.objects.select_for_update(of=("self",)).select_related("program").get(pk=session.pk)
@@ -292,6 +347,9 @@ def record_hall_attendance(
         raise AttendanceRowsInvalid(_("There is nobody to record."), row_errors={})
     staff = Staff.objects.in_bulk([row.staff_id for row in rows])
     errors = _row_errors(session, hall, session_hall_ids, rows, staff)
+    withdrawn, withdraw_errors = _exams_to_withdraw(session, rows, staff) if not errors else ([], {})
+    for staff_id, wrong in withdraw_errors.items():
+        errors.setdefault(staff_id, {}).update(wrong)
     if errors:
         raise AttendanceRowsInvalid(
             _("%(count)s rows need correcting; nothing was saved.") % {"count": len(errors)},
@@ -324,6 +382,8 @@ def record_hall_attendance(
             exam.score, exam.recorded_by = score, recorder
             changed.append(exam)
     ExamResult.objects.bulk_update(changed, ["score", "recorded_by"])
+    if withdrawn:
+        _withdraw_exams(withdrawn)
     ExamResult.objects.bulk_create(
         [
             ExamResult(
@@ -346,15 +406,17 @@ def record_hall_attendance(
         attendance=Q(session=session, staff_id__in=[row.staff_id for row in rows]),
         exams=Q(session=session, staff_id__in=list(scored)),
     )
-    result = BulkEntryResult(attendance=len(rows), exams=len(scored))
-    counts = {status: sum(1 for r in rows if r.status == status) for status in AttendanceStatus.values}
-    record_audit(
-        actor=actor,
-        action="training.attendance.recorded",
-        subject=session,
-        hall=hall,
-        data={**counts, "exams": len(scored)},
+    result = BulkEntryResult(
+        attendance=len(rows), exams=len(scored), exams_withdrawn=[staff[e.staff_id] for e in withdrawn]
     )
+    counts = {status: sum(1 for r in rows if r.status == status) for status in AttendanceStatus.values}
+    data = {**counts, "exams": len(scored)}
+    if withdrawn:
+        data["exams_withdrawn"] = [
+            f"{staff[e.staff_id].employee_no} {plain_number(e.score)}/{plain_number(e.max_score)}"
+            for e in withdrawn
+        ]
+    record_audit(actor=actor, action="training.attendance.recorded", subject=session, hall=hall, data=data)
     program = session.program
     if program is not None and program.kind == ProgramKind.ONBOARDING:
         passed = [pk for pk, score in scored.items() if score >= session.exam_pass_mark]
@@ -435,6 +497,25 @@ def _record_facts(*, attendance: Q, exams: Q) -> FactWriteResult:
                 "results can no longer change."
             )
         ) from exc
+
+
+def _withdraw_exams(exams: list[ExamResult]) -> None:
+    """Withdraw the exam results' facts from the assessment, then delete them with a tombstone
+    each, in the caller's transaction."""
+    try:
+        withdraw_score_facts(evidence_type=EvidenceType.TRAINING_EXAM, evidence_ids=[e.pk for e in exams])
+    except FactsFrozen as exc:
+        raise TrainingMonthPublished(
+            _(
+                "The assessment results of that month are published; its attendance and exam "
+                "results can no longer change."
+            )
+        ) from exc
+    delete_with_tombstones(
+        ExamResult.objects.filter(pk__in=[e.pk for e in exams]),
+        resource=Tombstone.Resource.EXAM_RESULT,
+        hall_field="hall_id",
+    )
 
 
 @dataclass(frozen=True)

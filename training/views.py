@@ -113,6 +113,12 @@ def session_detail(request, pk: int):
                     _("Saved attendance of %(count)s people and %(exams)s exam scores.")
                     % {"count": result.attendance, "exams": result.exams},
                 )
+                if result.exams_withdrawn:
+                    messages.info(
+                        request,
+                        _("Recorded as not present, these people's exam results were withdrawn: %(names)s.")
+                        % {"names": ", ".join(person.name for person in result.exams_withdrawn)},
+                    )
                 for qualification in result.granted:
                     messages.info(
                         request,

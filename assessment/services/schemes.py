@@ -1,14 +1,14 @@
 """Assessment schemes: versions per post, their indicators, and putting a version in force."""
 
 from dataclasses import asdict, dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
-from assessment.exceptions import SchemeFrozen, SchemeInvalid
+from assessment.exceptions import SchemeEditConflict, SchemeFrozen, SchemeInvalid
 from assessment.models import MEASURE_SOURCE, AssessmentScheme, Indicator, MonthlyResult, ResultRun
 from halls.audit import record_audit
 from halls.permissions import require_permission
@@ -70,6 +70,22 @@ def validate_indicators(indicators: list[IndicatorSpec]) -> None:
             )
 
 
+def lock_scheme(scheme: AssessmentScheme, expected_updated_at: datetime | None) -> AssessmentScheme:
+    """The scheme version, locked (SELECT ... FOR UPDATE); refuses a stale `expected_updated_at`,
+    the `updated_at` the page showed (None: no check). Every write of a scheme goes through
+    `scheme.save()`, and the database trigger moves `updated_at` on each one, so a page older than
+    the last change is caught here, under the lock, before anything is written."""
+    locked = AssessmentScheme.objects.select_for_update().get(pk=scheme.pk)
+    if expected_updated_at is not None and locked.updated_at != expected_updated_at:
+        raise SchemeEditConflict(
+            _(
+                "Someone else changed this scheme version since you opened it. Nothing was saved; "
+                "it is shown as it is now."
+            )
+        )
+    return locked
+
+
 def is_frozen(scheme: AssessmentScheme) -> bool:
     """Used by a run that was published: the scheme can then only be superseded."""
     return ResultRun.objects.filter(schemes=scheme, published_at__isnull=False).exists()
@@ -95,13 +111,20 @@ def create_scheme_version(
 
 @transaction.atomic
 def update_scheme(
-    *, actor, scheme: AssessmentScheme, indicators: list[IndicatorSpec], name: str | None = None
+    *,
+    actor,
+    scheme: AssessmentScheme,
+    indicators: list[IndicatorSpec],
+    name: str | None = None,
+    expected_updated_at: datetime | None = None,
 ):
-    """Replace a scheme's indicators (matched by code). Refuses a scheme used by a published month
-    (SchemeFrozen: create a new version instead) and removing an indicator that computed results
-    already point to. Drafts computed with the old rules become stale (publish refuses them)."""
+    """Replace a scheme's indicators (matched by code). Refuses a scheme changed since the caller
+    read it (`expected_updated_at`, the `updated_at` the editor showed: SchemeEditConflict, nothing
+    saved; None skips the check), a scheme used by a published month (SchemeFrozen: create a new
+    version instead) and removing an indicator that computed results already point to. Drafts
+    computed with the old rules become stale (publish refuses them)."""
     require_permission(actor, "assessment.manage_schemes")
-    scheme = AssessmentScheme.objects.select_for_update().get(pk=scheme.pk)
+    scheme = lock_scheme(scheme, expected_updated_at)
     if is_frozen(scheme):
         raise SchemeFrozen(_("This scheme was used by a published month; create a new version instead."))
     validate_indicators(indicators)
@@ -125,13 +148,19 @@ def update_scheme(
 
 @transaction.atomic
 def activate_scheme(
-    *, actor, scheme: AssessmentScheme, effective_from: date | None = None
+    *,
+    actor,
+    scheme: AssessmentScheme,
+    effective_from: date | None = None,
+    expected_updated_at: datetime | None = None,
 ) -> AssessmentScheme:
     """Put a valid draft version in force from a month; the version in force before it ends the day
-    before. Refuses an invalid scheme, a start on or before the start of the version in force, and a
-    start in a month already published with the previous version (history is never rewritten)."""
+    before. Refuses a version changed since the confirmation page showed it (`expected_updated_at`:
+    SchemeEditConflict, nothing saved; None skips the check), an invalid scheme, a start on or before
+    the start of the version in force, and a start in a month already published with the previous
+    version (history is never rewritten)."""
     require_permission(actor, "assessment.manage_schemes")
-    scheme = AssessmentScheme.objects.select_for_update().get(pk=scheme.pk)
+    scheme = lock_scheme(scheme, expected_updated_at)
     if scheme.status != AssessmentScheme.Status.DRAFT:
         raise SchemeInvalid(_("Only a draft version can be put in force."), field="scheme")
     start = (effective_from or scheme.effective_from).replace(day=1)

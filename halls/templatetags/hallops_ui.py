@@ -3,8 +3,7 @@
 from django import forms, template
 from django.utils.translation import gettext_lazy as _
 
-from halls.audit import action_label
-from halls.models import OpeningHours
+from halls.audit import CHANGE_ACTIONS, action_label, data_label
 
 register = template.Library()
 
@@ -56,24 +55,30 @@ def audit_action(action: str) -> str:
     return action_label(action)
 
 
-_AUDIT_DATA_LABELS = {
-    "from": _("from"),
-    "to": _("to"),
-    "on": _("effective"),
-    "reason": _("reason"),
-}
+def _audit_value(value) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return str(_("yes") if value else _("no"))
+    if isinstance(value, list | tuple):
+        return ", ".join(_audit_value(item) for item in value) or "—"
+    if isinstance(value, dict):
+        return ", ".join(f"{key}: {_audit_value(item)}" for key, item in value.items()) or "—"
+    return str(value)
 
 
 @register.filter
-def audit_details(data: dict) -> list[tuple[str, str]]:
-    """An audit event's details as (label, value) pairs; weekday numbers become weekday names."""
-    weekdays = dict(OpeningHours.Weekday.choices)
+def audit_details(data: dict, action: str | None = None) -> list[tuple[str, str]]:
+    """An audit event's details as (label, value) pairs, every key named by halls.audit.data_label
+    (the action's own name for it first; weekday numbers as weekday names). Yes/no values are
+    words, lists are comma-separated and a changed field's [before, after] reads "before → after"."""
     pairs = []
     for key, value in (data or {}).items():
-        if key.isdigit() and int(key) in weekdays:
-            label = weekdays[int(key)]
-            value = value if value is not None else _("closed")
+        if key.isdigit() and value is None:
+            shown = str(_("closed"))
+        elif action in CHANGE_ACTIONS and isinstance(value, list) and len(value) == 2:
+            shown = f"{_audit_value(value[0])} → {_audit_value(value[1])}"
         else:
-            label = _AUDIT_DATA_LABELS.get(key, key)
-        pairs.append((str(label), "—" if value in (None, "") else str(value)))
+            shown = _audit_value(value)
+        pairs.append((data_label(key, action), shown))
     return pairs

@@ -7,15 +7,16 @@ import pytest
 from celery.schedules import crontab
 from django.conf import settings
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from assessment.models import AssessmentScheme, Indicator, ResultRun, StarLevelPolicy
 from assessment.services import compute_month_results, publish_results
 from assessment.tasks import compute_previous_month
-from halls.models import AuditEvent
+from halls.models import AuditEvent, Role
 from tests.assessment.factories import OCTOBER, clerk_in
-from tests.halls.factories import BranchFactory
+from tests.halls.factories import BranchFactory, MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 SCHEMES = reverse("assessment:schemes")
@@ -37,9 +38,11 @@ def clerk_versions() -> list[int]:
     )
 
 
-def formset_post(scheme, *, name="柜员考核方案 2027", start="2027-01", change=None, extra=None) -> dict:
+def formset_post(
+    scheme, *, name="柜员考核方案 2027", start="2027-01", change=None, extra=None, updated_at=None
+) -> dict:
     """The editor's POST for the scheme's indicators, with `change` applied to row fields
-    ({index: {field: value}}) and `extra` as an added row."""
+    ({index: {field: value}}), `extra` as an added row and the page's `updated_at` token."""
     rows = [
         {
             f: getattr(i, f)
@@ -64,6 +67,8 @@ def formset_post(scheme, *, name="柜员考核方案 2027", start="2027-01", cha
         "indicators-MAX_NUM_FORMS": "1000",
         f"indicators-{len(rows)}-when_missing": "zero",  # the untouched empty row
     }
+    if updated_at is not None:
+        data["updated_at"] = updated_at
     for n, row in enumerate(rows):
         for field, value in row.items():
             data[f"indicators-{n}-{field}"] = "" if value is None else str(value)
@@ -166,22 +171,131 @@ def test_a_draft_is_edited_and_put_in_force(cast, client):
     client.force_login(cast.branch_manager)
     client.post(reverse("assessment:scheme-new-version", args=[scheme.pk]), formset_post(scheme))
     draft = AssessmentScheme.objects.get(post="clerk", status="draft")
+    token = (
+        client.get(reverse("assessment:scheme-edit", args=[draft.pk])).context["form"]["updated_at"].value()
+    )
     edited = client.post(
         reverse("assessment:scheme-edit", args=[draft.pk]),
-        formset_post(draft, name="改名后", change={0: {"name": "新名称"}}),
+        formset_post(draft, name="改名后", change={0: {"name": "新名称"}}, updated_at=token),
     )
     assert edited.status_code == 303
     draft.refresh_from_db()
     assert draft.name == "改名后"
     assert draft.indicators.order_by("position", "id").first().name == "新名称"
 
+    activate_page = client.get(reverse("assessment:scheme-activate", args=[draft.pk]))
     activated = client.post(
-        reverse("assessment:scheme-activate", args=[draft.pk]), {"effective_from": "2027-01"}
+        reverse("assessment:scheme-activate", args=[draft.pk]),
+        {"effective_from": "2027-01", "updated_at": activate_page.context["form"]["updated_at"].value()},
     )
     assert activated.status_code == 303
     draft.refresh_from_db()
     scheme.refresh_from_db()
     assert draft.status == "active" and scheme.effective_to == datetime.date(2026, 12, 31)
+
+
+def page_token(response) -> str:
+    """The `updated_at` token the page's form carries (as the browser would post it back)."""
+    token = response.context["form"]["updated_at"].value()
+    assert token and f'name="updated_at" value="{token}"' in response.content.decode()
+    return token
+
+
+@pytest.fixture
+def draft(cast, client) -> AssessmentScheme:
+    client.force_login(cast.branch_manager)
+    scheme = clerk_scheme()
+    client.post(reverse("assessment:scheme-new-version", args=[scheme.pk]), formset_post(scheme))
+    return AssessmentScheme.objects.get(post="clerk", status="draft")
+
+
+@pytest.fixture
+def second_manager(cast):
+    user = UserFactory(username="second-branch-manager")
+    MembershipFactory(user=user, role=Role.BRANCH_MANAGER, region=cast.hall.region.parent)
+    return user
+
+
+def test_the_second_of_two_managers_editing_one_version_gets_409_and_saves_nothing(
+    cast, client, draft, second_manager
+):
+    url = reverse("assessment:scheme-edit", args=[draft.pk])
+    other = Client(HTTP_ACCEPT_LANGUAGE="en")
+    other.force_login(second_manager)
+    first_token = page_token(client.get(url))
+    second_token = page_token(other.get(url))
+    assert first_token == second_token
+
+    first = client.post(
+        url, formset_post(draft, name="甲的名称", change={0: {"name": "甲"}}, updated_at=first_token)
+    )
+    assert first.status_code == 303
+    stale = other.post(
+        url, formset_post(draft, name="乙的名称", change={0: {"name": "乙"}}, updated_at=second_token)
+    )
+
+    assert stale.status_code == 409
+    page = stale.content.decode()
+    assert "Someone else changed this scheme version since you opened it. Nothing was saved" in page
+    draft.refresh_from_db()
+    assert draft.name == "甲的名称"
+    assert draft.indicators.order_by("position", "id").first().name == "甲"
+    # The page shows the version as it is now, with the new token: a save from it goes through.
+    assert stale.context["form"]["name"].value() == "甲的名称"
+    assert stale.context["formset"].forms[0]["name"].value() == "甲"
+    fresh = page_token(stale)
+    assert fresh != second_token
+    assert (
+        AuditEvent.objects.filter(action="assessment.scheme.updated", subject_id=str(draft.pk)).count() == 1
+    )
+    again = other.post(url, formset_post(draft, name="乙的名称", updated_at=fresh))
+    assert again.status_code == 303
+    draft.refresh_from_db()
+    assert draft.name == "乙的名称"
+
+
+def test_an_edit_posted_without_the_token_is_refused_with_409(cast, client, draft):
+    url = reverse("assessment:scheme-edit", args=[draft.pk])
+    for token in (None, "", "not-a-time", "2026-10-01T00:00:00"):
+        response = client.post(url, formset_post(draft, name="无令牌", updated_at=token))
+        assert response.status_code == 409
+        assert "Nothing was saved" in response.content.decode()
+    draft.refresh_from_db()
+    assert draft.name != "无令牌"
+
+
+def test_putting_in_force_from_a_stale_confirmation_page_is_refused_with_409(
+    cast, client, draft, second_manager
+):
+    activate = reverse("assessment:scheme-activate", args=[draft.pk])
+    other = Client(HTTP_ACCEPT_LANGUAGE="en")
+    other.force_login(second_manager)
+    stale_token = page_token(other.get(activate))
+    edit = reverse("assessment:scheme-edit", args=[draft.pk])
+    changed = client.post(edit, formset_post(draft, name="改过", updated_at=page_token(client.get(edit))))
+    assert changed.status_code == 303
+
+    refused = other.post(activate, {"effective_from": "2027-01", "updated_at": stale_token})
+    assert refused.status_code == 409
+    assert "Someone else changed this scheme version" in refused.content.decode()
+    draft.refresh_from_db()
+    assert draft.status == "draft"
+    activated = other.post(activate, {"effective_from": "2027-01", "updated_at": page_token(refused)})
+    assert activated.status_code == 303
+    draft.refresh_from_db()
+    assert draft.status == "active"
+
+
+def test_the_conflict_message_is_translated_to_chinese(cast, client, draft):
+    url = reverse("assessment:scheme-edit", args=[draft.pk])
+    token = page_token(client.get(url))
+    client.post(url, formset_post(draft, name="先", updated_at=token))
+    stale = client.post(url, formset_post(draft, name="后", updated_at=token), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert stale.status_code == 409
+    assert (
+        stale.context["conflict"]
+        == "您打开此方案版本后，他人已修改了它。未保存任何内容；页面现显示其最新状态。"
+    )
 
 
 def test_hall_managers_cannot_open_the_scheme_editor(cast, client):

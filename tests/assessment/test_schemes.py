@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from assessment.exceptions import SchemeFrozen, SchemeInvalid
+from assessment.exceptions import SchemeEditConflict, SchemeFrozen, SchemeInvalid
 from assessment.models import AssessmentScheme, Indicator
 from assessment.services import (
     IndicatorSpec,
@@ -172,6 +172,43 @@ def test_a_draft_scheme_is_edited_in_place(branch_manager):
         ("sales", Decimal("40.00")),
         ("tx", Decimal("60.00")),
     ]
+
+
+def test_an_edit_from_a_stale_read_of_the_version_is_refused_and_saves_nothing(branch_manager):
+    from halls.models import AuditEvent
+
+    scheme = create_scheme_version(
+        actor=branch_manager, post="clerk", name="c2", effective_from=NOVEMBER, indicators=[spec()]
+    )
+    read = AssessmentScheme.objects.get(pk=scheme.pk).updated_at  # what both managers' pages showed
+    update_scheme(
+        actor=branch_manager, scheme=scheme, name="first", indicators=[spec()], expected_updated_at=read
+    )
+    with pytest.raises(SchemeEditConflict, match="Someone else changed this scheme version"):
+        update_scheme(
+            actor=branch_manager,
+            scheme=scheme,
+            name="second",
+            indicators=[spec(weight=40), spec(code="tx", measure="transactions", weight=60)],
+            expected_updated_at=read,
+        )
+    with pytest.raises(SchemeEditConflict):
+        activate_scheme(actor=branch_manager, scheme=scheme, expected_updated_at=read)
+    stored = AssessmentScheme.objects.get(pk=scheme.pk)
+    assert (stored.name, stored.status) == ("first", "draft")
+    assert list(stored.indicators.values_list("code", flat=True)) == ["sales"]
+    assert (
+        AuditEvent.objects.filter(action="assessment.scheme.updated", subject_id=str(scheme.pk)).count() == 1
+    )
+    # The current token goes through.
+    update_scheme(
+        actor=branch_manager,
+        scheme=scheme,
+        name="second",
+        indicators=[spec()],
+        expected_updated_at=stored.updated_at,
+    )
+    assert AssessmentScheme.objects.get(pk=scheme.pk).name == "second"
 
 
 def test_clerks_cannot_manage_schemes(clerk):

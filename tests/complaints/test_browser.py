@@ -9,6 +9,8 @@ import re
 import pytest
 
 from complaints.models import Complaint
+from halls.models import AuditEvent
+from tests.pages import wait_for_htmx
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -86,16 +88,26 @@ def test_a_clerk_takes_in_a_complaint_and_the_hall_manager_replies_on_a_phone(
     assert countdown.inner_text() != first  # app.js keeps the countdown running
     assert_no_horizontal_overflow(manager)
 
-    # Filters swap the results in place and keep the URL in step.
+    # Filters swap the results in place and keep the URL in step. Each swap is let settle before
+    # the next act: a filter changed while htmx is still swapping, or a link in the new results
+    # clicked before htmx has processed them, may be lost on a loaded machine.
     manager.get_by_label("已超时").check()
     manager.wait_for_url(re.compile(r".*/complaints/\?.*overdue=on"))
     manager.get_by_text("没有符合筛选条件的投诉。").wait_for()
+    wait_for_htmx(manager)
     manager.get_by_label("已超时").uncheck()
     manager.get_by_role("link", name="排队一小时无人处理").wait_for()
+    wait_for_htmx(manager)
 
     manager.get_by_role("link", name="排队一小时无人处理").click()
     manager.wait_for_url(f"{live_server.url}/complaints/{complaint.pk}/")
-    assert manager.get_by_text("13700001111").is_visible()  # unmasked for the hall's manager
+    # Masked until the hall's manager asks for the customer (an explicit, audited act).
+    assert manager.get_by_text("137****1111").is_visible()
+    assert manager.get_by_text("13700001111").count() == 0
+    manager.get_by_role("button", name="显示客户联系方式").click()
+    manager.get_by_text("13700001111").wait_for()
+    wait_for_htmx(manager)
+    assert manager.get_by_role("button", name="显示客户联系方式").count() == 0
     manager.select_option("#id_assign-handler", label="hall-manager")
     manager.get_by_role("button", name="派单", exact=True).click()
     manager.get_by_role("button", name="开始处理").click()
@@ -115,4 +127,5 @@ def test_a_clerk_takes_in_a_complaint_and_the_hall_manager_replies_on_a_phone(
         clerk_staff.user,
     )
     assert complaint.met_deadline is True
+    assert AuditEvent.objects.filter(action="complaints.complaint.contact_viewed").count() == 1
     assert problems == []

@@ -110,6 +110,28 @@ def test_lists_page_with_the_keyset_cursor(api, cast, records):
     assert len(set(seen)) == 3
 
 
+def test_a_withdrawn_exam_result_leaves_a_tombstone_for_sync(api, cast, records, clerk_staff, exam_session):
+    from training.models import ExamResult
+    from training.services import AttendanceEntry, record_hall_attendance
+
+    exam = ExamResult.objects.get(staff=clerk_staff)
+    record_hall_attendance(
+        actor=cast.hall_manager,
+        session=exam_session,
+        hall=cast.hall,
+        rows=[AttendanceEntry(clerk_staff.pk, "absent", None)],
+    )
+    deleted = api.as_user(cast.hall_manager).get(ENDPOINTS["exams"] + "deleted/")
+    assert deleted.status_code == 200
+    assert [(row["id"], row["hall"], row["reason"]) for row in deleted.json()["results"]] == [
+        (exam.pk, cast.hall.pk, "deleted")
+    ]
+    assert api.as_user(cast.other_hall_manager).get(ENDPOINTS["exams"] + "deleted/").json()["results"] == []
+    assert exam.pk not in [
+        row["id"] for row in api.as_user(cast.hall_manager).get(ENDPOINTS["exams"]).json()["results"]
+    ]
+
+
 def test_programmes_list_their_stages(api, cast, onboarding):
     rows = api.as_user(cast.clerk).get(ENDPOINTS["programmes"]).json()["results"]
     assert [(r["code"], [s["name"] for s in r["stages"]]) for r in rows] == [

@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 
 from assessment.models import FactRevision, ScoreFact
 from assessment.services import compute_month_results, publish_results
-from halls.models import AuditEvent
+from halls.models import AuditEvent, Tombstone
 from tests.staffing.factories import StaffFactory
 from tests.training.factories import AttendanceFactory, ExamResultFactory, TrainingSessionFactory
 from training.exceptions import AttendanceRowsInvalid, TrainingMonthPublished
@@ -116,9 +116,61 @@ def test_a_published_month_refuses_a_correction_and_keeps_everything(
     with pytest.raises(TrainingMonthPublished, match="published"):
         record(hall_manager, exam_session, hall, (clerk_staff.pk, "absent", None))
     assert Attendance.objects.get().status == "present"
+    assert ExamResult.objects.count() == 1 and not Tombstone.objects.exists()
     assert facts() == before
     # The same figures again are no change, so they are accepted.
     record(hall_manager, exam_session, hall, (clerk_staff.pk, "present", "80"))
+
+
+@pytest.mark.parametrize("status", ["absent", "excused"])
+def test_someone_corrected_to_not_present_loses_the_exam_result_and_its_fact(
+    hall_manager, hall, exam_session, clerk_staff, colleague, status
+):
+    record(
+        hall_manager, exam_session, hall, (clerk_staff.pk, "present", "80"), (colleague.pk, "present", "70")
+    )
+    mine = ExamResult.objects.get(staff=clerk_staff)
+    theirs = ExamResult.objects.get(staff=colleague)
+    assert ("training_exam", mine.pk, "exam_score") in facts()
+    before = revision()
+
+    result = record(
+        hall_manager, exam_session, hall, (clerk_staff.pk, status, None), (colleague.pk, "present", None)
+    )
+
+    assert result.exams_withdrawn == [clerk_staff]
+    assert list(ExamResult.objects.all()) == [theirs]
+    attendance = Attendance.objects.get(staff=clerk_staff)
+    assert facts() == {
+        ("training_attendance", attendance.pk, "training_absences"): (
+            clerk_staff.pk,
+            hall.pk,
+            exam_session.date,
+            Decimal("1.00") if status == "absent" else Decimal("0.00"),
+        ),
+        ("training_attendance", Attendance.objects.get(staff=colleague).pk, "training_absences"): (
+            colleague.pk,
+            hall.pk,
+            exam_session.date,
+            Decimal("0.00"),
+        ),
+        ("training_exam", theirs.pk, "exam_score"): (
+            colleague.pk,
+            hall.pk,
+            exam_session.date,
+            Decimal("70.00"),
+        ),
+    }
+    assert revision() > before
+    tombstone = Tombstone.objects.get()
+    assert (tombstone.resource, tombstone.object_id, tombstone.hall_id) == ("exam_result", mine.pk, hall.pk)
+    event = AuditEvent.objects.filter(action="training.attendance.recorded").latest("pk")
+    assert event.data["exams_withdrawn"] == ["C0001 80/100"]
+    # A backfill of the month does not bring the withdrawn exam back, and a repeat withdraws nothing.
+    record_training_facts(actor=None, month=NOVEMBER)
+    assert ("training_exam", mine.pk, "exam_score") not in facts()
+    again = record(hall_manager, exam_session, hall, (clerk_staff.pk, status, None))
+    assert again.exams_withdrawn == [] and Tombstone.objects.count() == 1
 
 
 def test_the_backfill_records_facts_of_earlier_records_once(hall, other_hall, clerk_staff, colleague):

@@ -93,6 +93,34 @@ def test_bulk_attendance_saves_the_whole_hall_and_audits_once(
     assert event.hall == hall
 
 
+def test_correcting_someone_to_absent_on_the_sheet_withdraws_their_exam_and_says_so(
+    client, hall_manager, exam_session, clerk_staff, colleague
+):
+    client.force_login(hall_manager)
+    url = reverse("training:session-detail", args=[exam_session.pk]) + "?hall=H001"
+    manager = hall_manager.staff
+    client.post(
+        url,
+        sheet_data({clerk_staff: ("present", "88"), colleague: ("present", "75"), manager: ("present", "")}),
+    )
+    # The sheet shows the score; marking the person absent means clearing it too.
+    kept = client.post(
+        url,
+        sheet_data({clerk_staff: ("absent", "88"), colleague: ("present", "75"), manager: ("present", "")}),
+    )
+    assert field_error(kept, f"score_{clerk_staff.pk}") == "Only people present can have an exam score."
+    response = client.post(
+        url,
+        sheet_data({clerk_staff: ("absent", ""), colleague: ("present", "75"), manager: ("present", "")}),
+        follow=True,
+    )
+    assert list(ExamResult.objects.values_list("staff__employee_no", flat=True)) == ["C0002"]
+    assert "Recorded as not present, these people&#x27;s exam results were withdrawn: 李营业员." in (
+        response.content.decode()
+    )
+    assert response.context["form"][f"score_{clerk_staff.pk}"].value() == ""
+
+
 def test_a_bad_score_shows_beside_its_row_and_nothing_is_saved(
     client, hall_manager, exam_session, clerk_staff, colleague
 ):

@@ -7,10 +7,11 @@ from django.urls import reverse
 from halls.models import AuditEvent
 from staffing.exceptions import QualificationOverlap
 from staffing.models import Qualification
-from staffing.qualifications import is_qualified
+from staffing.qualifications import is_qualified, revoke_qualification
 from tests.staffing.factories import qualify
 from tests.training.factories import AttendanceFactory, ExamResultFactory, TrainingSessionFactory
-from training.exceptions import OnboardingIncomplete
+from training.exceptions import AttendanceRowsInvalid, OnboardingIncomplete
+from training.models import ExamResult
 from training.services import AttendanceEntry, grant_onboarding_qualification, record_hall_attendance
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
@@ -64,6 +65,31 @@ def test_completing_every_stage_and_passing_the_exam_qualifies_the_clerk_for_the
     assert is_qualified(clerk_staff, "window", on=date(2028, 11, 19))
     assert not is_qualified(clerk_staff, "window", on=date(2028, 11, 20))
     assert AuditEvent.objects.get(action="staffing.qualification.granted").data["until"] == "2028-11-19"
+
+
+def test_the_pass_behind_a_granted_qualification_is_not_withdrawn_until_the_qualification_is_revoked(
+    hall_manager, branch_manager, hall, clerk_staff, stage_sessions, onboarding_exam
+):
+    for session in stage_sessions:
+        AttendanceFactory(session=session, staff=clerk_staff)
+    [qualification] = take_exam(hall_manager, onboarding_exam, hall, clerk_staff, "85").granted
+    absent = [AttendanceEntry(clerk_staff.pk, "absent", None)]
+
+    with pytest.raises(AttendanceRowsInvalid) as caught:
+        record_hall_attendance(actor=hall_manager, session=onboarding_exam, hall=hall, rows=absent)
+    assert caught.value.row_errors == {
+        clerk_staff.pk: {
+            "status": "The passed exam of 李营业员 earned the Service window qualification: revoke the qualification "
+            "before recording them as not present."
+        }
+    }
+    assert ExamResult.objects.filter(staff=clerk_staff).count() == 1
+
+    revoke_qualification(actor=branch_manager, qualification=qualification, reason="考试记录有误")
+    result = record_hall_attendance(actor=hall_manager, session=onboarding_exam, hall=hall, rows=absent)
+    assert result.exams_withdrawn == [clerk_staff]
+    assert not ExamResult.objects.filter(staff=clerk_staff).exists()
+    assert result.granted == []
 
 
 def test_a_missing_stage_or_a_failed_exam_grants_nothing(
