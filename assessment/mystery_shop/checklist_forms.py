@@ -85,7 +85,12 @@ class KeptRowsMixin:
 
     def kept(self) -> list[tuple[int, forms.Form]]:
         """(row number, form) of the rows that count, by their position number."""
-        return sorted(self._counted(), key=lambda row: (row[1].cleaned_data.get("ORDER") or LAST, row[0]))
+
+        def position(row):
+            order = row[1].cleaned_data.get("ORDER")
+            return (LAST if order is None else order, row[0])
+
+        return sorted(self._counted(), key=position)
 
     def kept_rows_valid(self) -> bool:
         return not any(form.errors for _index, form in self._counted())
