@@ -299,6 +299,6 @@ def activate_template(
         actor=actor,
         action="mystery.template.activated",
         subject=locked,
-        data={"version": locked.version, "previous": ", ".join(f"v{t.version}" for t in previous)},
+        data={"version": locked.version, "superseded": ", ".join(f"v{t.version}" for t in previous)},
     )
     return locked

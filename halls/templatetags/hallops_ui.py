@@ -61,12 +61,6 @@ _AUDIT_DATA_LABELS = {
     "to": _("to"),
     "on": _("effective"),
     "reason": _("reason"),
-    "version": _("version"),
-    "previous": _("previous version in force"),
-    "categories": _("categories"),
-    "items": _("items"),
-    "added": _("added"),
-    "removed": _("removed"),
 }
 
 

@@ -282,7 +282,7 @@ def test_putting_a_version_in_force_is_confirmed_first_and_audited(client, inspe
     new.refresh_from_db()
     assert (current.is_active, new.is_active) == (False, True)
     event = AuditEvent.objects.get(action="mystery.template.activated")
-    assert (event.actor, event.data) == (inspector, {"version": 2, "previous": "v1"})
+    assert (event.actor, event.data) == (inspector, {"version": 2, "superseded": "v1"})
     detail = client.get(url("template-detail", new)).content.decode()
     assert "Checklist version put in force" in detail  # the history on the detail page
 

@@ -166,7 +166,7 @@ def test_activation_is_exclusive_per_name_and_audited(inspector):
     active = list(ChecklistTemplate.objects.filter(name=first.name, is_active=True))
     assert active == [third]
     events = list(AuditEvent.objects.filter(action="mystery.template.activated").order_by("pk"))
-    assert [(e.subject_id, e.data["previous"]) for e in events] == [
+    assert [(e.subject_id, e.data["superseded"]) for e in events] == [
         (str(second.pk), "v1"),
         (str(third.pk), "v2"),
     ]
