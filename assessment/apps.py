@@ -24,6 +24,7 @@ AUDIT_ACTION_LABELS = {
     "mystery.rectification.submitted": _("Rectification evidence submitted"),
     "mystery.rectification.reviewed": _("Rectification evidence reviewed"),
     "mystery.template.versioned": _("Checklist version created"),
+    "mystery.template.edited": _("Checklist draft edited"),
     "mystery.template.activated": _("Checklist version put in force"),
 }
 

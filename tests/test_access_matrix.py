@@ -518,6 +518,14 @@ def mystery_template_pk(cast, hall):
     return {"pk": ensure_default_checklist().pk}
 
 
+def mystery_draft_template_pk(cast, hall):
+    """A new draft version of the default checklist (checklists belong to no hall)."""
+    from assessment.mystery_shop.checklist_services import create_template_version
+    from tests.assessment.mystery_shop.factories import ensure_default_checklist
+
+    return {"pk": create_template_version(actor=cast.admin_user, template=ensure_default_checklist()).pk}
+
+
 # Unpublished visits exist for the market department only: everyone else gets the 404 of a missing one.
 COVERT_UNPUBLISHED = every(
     (404, 404),
@@ -528,6 +536,14 @@ COVERT_UNPUBLISHED = every(
 )
 COVERT_UNPUBLISHED_POST = {**COVERT_UNPUBLISHED, "inspector": (303, 404), "admin_user": (303, 303)}
 # Inspector-only actions on a published visit of the hall.
+# The checklist editor: the market department only, whatever the hall (checklists belong to none).
+CHECKLIST_MANAGE = every(
+    (403, 403),
+    anonymous=(LOGIN, LOGIN),
+    hr_client=(LOGIN, LOGIN),
+    inspector=(200, 200),
+    admin_user=(200, 200),
+)
 MYSTERY_INSPECT_POST = {
     **HALL_SEEN,
     "branch_manager": (403, 404),
@@ -1140,6 +1156,13 @@ ACCESS: dict[str, Access] = {
     "assessment:mystery:template-detail": Access(
         every((200, 200), anonymous=(LOGIN, LOGIN), hr_client=(LOGIN, LOGIN)), kwargs=mystery_template_pk
     ),
+    "assessment:mystery:template-new-version": Access(
+        {**CHECKLIST_MANAGE, "inspector": (SEE_OTHER, SEE_OTHER), "admin_user": (SEE_OTHER, SEE_OTHER)},
+        kwargs=mystery_template_pk,
+        method="post",
+    ),
+    "assessment:mystery:template-edit": Access(CHECKLIST_MANAGE, kwargs=mystery_draft_template_pk),
+    "assessment:mystery:template-activate": Access(CHECKLIST_MANAGE, kwargs=mystery_draft_template_pk),
     "api-inspection-template-list": Access(every(200, anonymous=NO_TOKEN)),
     "api-inspection-template-detail": Access(
         every((200, 200), anonymous=(NO_TOKEN, NO_TOKEN)), kwargs=mystery_template_pk

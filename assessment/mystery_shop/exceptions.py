@@ -33,3 +33,14 @@ class VisitIncomplete(DomainError):
 
 class RectificationInvalid(DomainError):
     pass
+
+
+class TemplateInvalid(DomainError):
+    """A checklist that cannot be saved or put in force as it stands (the message says why)."""
+
+
+class TemplateFrozen(DomainError):
+    """A checklist version that can no longer change: inspections were judged by it, or it is in
+    force. Changes go into a new version."""
+
+    field = None

@@ -35,11 +35,16 @@ def photo_path(instance, filename: str) -> str:
 
 class ChecklistTemplate(models.Model):
     """One version of a checklist (检查表). A version used by a visit is frozen: changes make a new
-    version (services.create_template_version), so past visits keep the items they were judged by."""
+    version (checklist_services.create_template_version), so past visits keep the items they were
+    judged by. Only a draft — neither active nor used — is edited (checklist_services.update_template).
+
+    `version` numbers the versions of one name; `revision` counts the edits of this version: the
+    editor posts the revision it showed and a stale one is refused (VersionConflict)."""
 
     name = models.CharField(_("name"), max_length=120)
     version = models.PositiveIntegerField(_("version"))
     is_active = models.BooleanField(_("active"), default=False)
+    revision = models.PositiveIntegerField(_("revision"), default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -70,7 +75,8 @@ class ChecklistCategory(models.Model):
         verbose_name_plural = _("checklist categories")
         ordering = ["template", "position"]
         constraints = [
-            models.UniqueConstraint(fields=["template", "position"], name="mystery_category_position_unique")
+            models.UniqueConstraint(fields=["template", "position"], name="mystery_category_position_unique"),
+            models.UniqueConstraint(fields=["template", "name"], name="mystery_category_name_unique"),
         ]
 
     def __str__(self):

@@ -9,14 +9,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Avg, Count, F, Prefetch, Q
-from django.db.models.functions import TruncMonth
+from django.db.models import Avg, Count, F, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce, TruncMonth
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from assessment.mystery_shop.models import (
     Answer,
     AnswerPhoto,
+    ChecklistCategory,
     ChecklistItem,
     ChecklistTemplate,
     Rectification,
@@ -147,21 +148,43 @@ def photo_for(*, user, visit_pk: int, photo_pk: int) -> AnswerPhoto:
     return get_object_or_404(AnswerPhoto.objects.select_related("answer"), pk=photo_pk, answer__visit=visit)
 
 
-def templates() -> list[ChecklistTemplate]:
-    return list(
-        ChecklistTemplate.objects.annotate(
-            item_count=Count("items"), visit_count=Count("visits", distinct=True)
+def _count_of(queryset):
+    """A correlated COUNT of `queryset`'s rows pointing at the outer template (0 when none)."""
+    counted = queryset.filter(template=OuterRef("pk")).order_by().values("template").annotate(n=Count("pk"))
+    return Coalesce(Subquery(counted.values("n")), 0)
+
+
+def template_versions(*, with_usage: bool) -> list[tuple[str, list[ChecklistTemplate]]]:
+    """Every checklist version grouped by name, newest version first, with `item_count` and —
+    for the market department only (`with_usage`) — `visit_count`, the visits judged by it, drafts
+    and unpublished ones included (it decides whether the version is frozen; for anyone else it
+    would count covert visits). One query at any number of versions."""
+    qs = ChecklistTemplate.objects.annotate(
+        item_count=_count_of(ChecklistItem.objects),
+        category_count=_count_of(ChecklistCategory.objects),
+    )
+    if with_usage:
+        qs = qs.annotate(visit_count=_count_of(Visit.objects))
+    groups: dict[str, list[ChecklistTemplate]] = {}
+    for template in qs.order_by("name", "-version"):
+        groups.setdefault(template.name, []).append(template)
+    return list(groups.items())
+
+
+def template_detail(pk: int, *, with_usage: bool = False) -> ChecklistTemplate:
+    """One version with its categories and their items in order (three queries); `visit_count`
+    annotated for the market department (`with_usage`), as in template_versions."""
+    qs = ChecklistTemplate.objects.prefetch_related(
+        Prefetch(
+            "categories",
+            queryset=ChecklistCategory.objects.order_by("position").prefetch_related(
+                Prefetch("items", queryset=ChecklistItem.objects.order_by("position"))
+            ),
         )
     )
-
-
-def template_detail(pk: int) -> ChecklistTemplate:
-    return get_object_or_404(
-        ChecklistTemplate.objects.prefetch_related(
-            Prefetch("categories__items", queryset=ChecklistItem.objects.order_by("position"))
-        ),
-        pk=pk,
-    )
+    if with_usage:
+        qs = qs.annotate(visit_count=_count_of(Visit.objects))
+    return get_object_or_404(qs, pk=pk)
 
 
 # --- Reports -----------------------------------------------------------------------------------------

@@ -28,7 +28,6 @@ from assessment.mystery_shop.exceptions import (
 from assessment.mystery_shop.models import (
     Answer,
     AnswerPhoto,
-    ChecklistCategory,
     ChecklistItem,
     ChecklistTemplate,
     Rectification,
@@ -740,56 +739,3 @@ def remind_rectifications(*, today: date | None = None) -> ReminderResult:
 def _ancestor_paths(path: str) -> list[str]:
     parts = [p for p in path.split("/") if p]
     return ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
-
-
-# --- Templates -----------------------------------------------------------------------------------
-
-
-@transaction.atomic(durable=True)
-def create_template_version(*, actor, template: ChecklistTemplate) -> ChecklistTemplate:
-    """Copy a checklist into a new, inactive version (the next number) to be edited; the old
-    version and every visit judged by it stay as they are."""
-    require_permission(actor, "mystery.manage_templates")
-    last = ChecklistTemplate.objects.filter(name=template.name).order_by("-version").first()
-    new = ChecklistTemplate.objects.create(name=template.name, version=last.version + 1, is_active=False)
-    category_map = {}
-    for category in template.categories.all():
-        category_map[category.pk] = ChecklistCategory.objects.create(
-            template=new, name=category.name, position=category.position
-        )
-    ChecklistItem.objects.bulk_create(
-        [
-            ChecklistItem(
-                template=new,
-                category=category_map[item.category_id],
-                code=item.code,
-                text=item.text,
-                guidance=item.guidance,
-                position=item.position,
-                deduction=item.deduction,
-                scope=item.scope,
-                photo_required=item.photo_required,
-                is_veto=item.is_veto,
-            )
-            for item in template.items.all()
-        ]
-    )
-    record_audit(actor=actor, action="mystery.template.versioned", subject=new, data={"from": template.pk})
-    return new
-
-
-@transaction.atomic(durable=True)
-def activate_template(*, actor, template: ChecklistTemplate) -> ChecklistTemplate:
-    """Make `template` the version new visits use (the other versions of its name step down)."""
-    require_permission(actor, "mystery.manage_templates")
-    ChecklistTemplate.objects.filter(name=template.name, is_active=True).exclude(pk=template.pk).update(
-        is_active=False
-    )
-    ChecklistTemplate.objects.filter(pk=template.pk).update(is_active=True)
-    template.refresh_from_db()
-    record_audit(actor=actor, action="mystery.template.activated", subject=template)
-    return template
-
-
-def is_template_frozen(template: ChecklistTemplate) -> bool:
-    return template.visits.exists()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from assessment.mystery_shop import views
+from assessment.mystery_shop import checklist_views, views
 
 app_name = "mystery"
 
@@ -26,6 +26,11 @@ urlpatterns = [
     path("rectifications/<int:pk>/photo/", views.rectification_photo, name="rectification-photo"),
     path("report/", views.report, name="report"),
     path("report/export.xlsx", views.report_export, name="report-export"),
-    path("checklists/", views.template_list, name="template-list"),
-    path("checklists/<int:pk>/", views.template_detail, name="template-detail"),
+    path("checklists/", checklist_views.template_list, name="template-list"),
+    path("checklists/<int:pk>/", checklist_views.template_detail, name="template-detail"),
+    path(
+        "checklists/<int:pk>/new-version/", checklist_views.template_new_version, name="template-new-version"
+    ),
+    path("checklists/<int:pk>/edit/", checklist_views.template_edit, name="template-edit"),
+    path("checklists/<int:pk>/activate/", checklist_views.template_activate, name="template-activate"),
 ]

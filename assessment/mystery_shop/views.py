@@ -393,7 +393,7 @@ def rectification_photo(request, pk: int):
     return response
 
 
-# --- Reports and checklists ---------------------------------------------------------------------
+# --- Reports ---------------------------------------------------------------------
 
 
 @login_required
@@ -423,23 +423,3 @@ def report_export(request):
     month, region, hall = form.selection()
     data = selectors.monthly_report(user=request.user, month=month, region=region, hall=hall)
     return _xlsx(reports.report_workbook(data), f"inspections-report-{month:%Y-%m}.xlsx")
-
-
-@login_required
-@require_GET
-def template_list(request):
-    require_permission(request.user, "mystery.view")
-    context = {
-        "templates": selectors.templates(),
-        "can_report": has_permission(request.user, "mystery.report"),
-    }
-    return render(request, "assessment/mystery_shop/template_list.html", context)
-
-
-@login_required
-@require_GET
-def template_detail(request, pk: int):
-    require_permission(request.user, "mystery.view")
-    return render(
-        request, "assessment/mystery_shop/template_detail.html", {"template": selectors.template_detail(pk)}
-    )

@@ -165,3 +165,23 @@ def test_another_halls_manager_never_sees_it_even_published(
     visit = published_visit(inspector, hall, clerk_staff)
     client.force_login(other_hall_manager)
     assert client.get(reverse("assessment:mystery:visit-detail", kwargs={"pk": visit.pk})).status_code == 404
+
+
+@pytest.mark.parametrize("who", ["hall_manager", "clerk"])
+def test_the_checklist_pages_read_the_same_before_and_after_a_covert_visit(
+    client, inspector, hall, clerk_staff, hall_people, who
+):
+    """The market department sees how many visits used a version (it freezes the version); the
+    hall's people see the same checklist pages whether or not a covert visit was started."""
+    from tests.assessment.mystery_shop.factories import default_template
+
+    client.force_login(hall_people[who])
+    urls = [
+        reverse("assessment:mystery:template-list"),
+        reverse("assessment:mystery:template-detail", kwargs={"pk": default_template().pk}),
+    ]
+    before = [body_without(client.get(url), url) for url in urls]
+    complete_visit(inspector, hall, clerk_staff, fail_codes=("A01",))
+    assert [body_without(client.get(url), url) for url in urls] == before
+    client.force_login(inspector)
+    assert b"data-visit-count" in client.get(urls[0]).content

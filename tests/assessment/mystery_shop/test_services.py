@@ -5,7 +5,6 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 from PIL import Image
 
 from assessment.models import ScoreFact
@@ -251,19 +250,6 @@ def test_reminders_and_escalations_are_sent_once(inspector, hall, hall_manager, 
     Rectification.objects.update(reminded_at=None)
     assert services.remind_rectifications(today=late) == services.ReminderResult(1, 0)
     assert Notification.objects.filter(kind="mystery_shop.rectification_due").count() == 1
-
-
-def test_a_new_template_version_leaves_past_visits_alone(inspector, hall, clerk_staff):
-    visit = complete_visit(inspector, hall, clerk_staff)
-    old = default_template()
-    new = services.create_template_version(actor=inspector, template=old)
-    services.activate_template(actor=inspector, template=new)
-    assert (new.version, new.items.count()) == (2, 15)
-    old.refresh_from_db()
-    assert not old.is_active and visit.template == old
-    assert services.is_template_frozen(old) and not services.is_template_frozen(new)
-    later = start(inspector, hall, when=timezone.now() - datetime.timedelta(minutes=5))
-    assert later.template == new
 
 
 def test_a_clerk_taken_off_a_reopened_visit_loses_the_visits_fact(inspector, hall, hall_manager, clerk_staff):
