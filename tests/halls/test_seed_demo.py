@@ -228,6 +228,27 @@ def test_the_small_demo_has_published_inspections_with_their_facts_and_tasks(db)
     assert facts.count() == scores.count() > 18
     assert set(facts.values_list("evidence_id", flat=True)) == set(scores.values_list("pk", flat=True))
     assert Rectification.objects.filter(visit__in=published).exists()
+    # The visits are seeded before the assessment month is computed and published, so the
+    # published October results count October's visits.
+    from assessment.models import IndicatorScore, ResultRun
+
+    october = facts.filter(month="2026-10-01")
+    assert october.exists()
+    run = ResultRun.objects.get(branch__code="BR01", month="2026-10-01", status="published")
+    counted = IndicatorScore.objects.filter(
+        result__run=run, indicator__source="mystery_shop", fact_count__gt=0
+    )
+    assert counted.count() == october.values("staff").distinct().count()
+
+
+def test_a_sub_package_demo_step_runs_with_its_app_before_the_month_is_published(db):
+    names = [f"{s.__module__}.{s.__name__}" for s in discover_steps()]
+    mystery = names.index("assessment.mystery_shop.demo.seed_mystery_shop_month")
+    assert (
+        names.index("staffing.demo.seed_staff")
+        < mystery
+        < names.index("assessment.demo.seed_assessment_month")
+    )
 
 
 def test_a_demo_module_imported_early_still_runs_after_the_apps_it_builds_on(db):
