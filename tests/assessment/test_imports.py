@@ -259,3 +259,213 @@ def test_evaluations_import_from_excel_with_time_cells(clerk_staff, hall_manager
     assert (
         CustomerEvaluation.objects.get(device_txn_id="T1").rated_at.isoformat() == "2026-10-05T01:30:00+00:00"
     )
+
+
+# --- Staged in SQL: COPY, one check statement, a report query; the same for both imports ----------
+
+KPI_HEADER = "employee_no,hall_code,day,transactions,recommendations,sales\n"
+
+
+def evaluation_rows(n: int, *, rating: str = "satisfied", prefix: str = "T") -> str:
+    return "".join(
+        f"{prefix}{i},C0001,H001,2026-10-{1 + i % 28:02d} {9 + i % 8:02d}:{i % 60:02d},{rating}\n"
+        for i in range(n)
+    )
+
+
+def kpi_rows(people, n: int, *, sales: str = "10.5") -> str:
+    return "".join(
+        f"{people[i % len(people)]},H001,2026-10-{1 + i // len(people):02d},3,1,{sales}\n" for i in range(n)
+    )
+
+
+@pytest.mark.parametrize("kind", ["evaluations", "kpis", "evaluations-rejected", "kpis-rejected"])
+def test_an_import_runs_the_same_number_of_queries_for_10_and_200_rows(clerk_staff, hall, hall_manager, kind):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    people = ["C0001"] + [StaffFactory(hall=hall).employee_no for _ in range(9)]
+    # The actor's scope and the audit's content type are cached after a first import.
+    warm_up = HEADER + "W1,C0001,H001,2026-11-01 09:00,satisfied\n"
+    import_customer_evaluations(actor=hall_manager, file=csv_file(warm_up), filename="warm-up.csv")
+    counts = []
+    for n in (10, 200):
+        if kind.startswith("evaluations"):
+            rating = "great" if kind.endswith("rejected") else "satisfied"
+            text, service = (
+                HEADER + evaluation_rows(n, rating=rating, prefix=f"N{n}-"),
+                import_customer_evaluations,
+            )
+        else:
+            sales = "-1" if kind.endswith("rejected") else "10.5"
+            text, service = KPI_HEADER + kpi_rows(people, n, sales=sales), import_daily_kpis
+        with CaptureQueriesContext(connection) as ctx:
+            try:
+                result = service(actor=hall_manager, file=csv_file(text), filename=f"{n}.csv")
+            except ImportRejected as exc:
+                assert kind.endswith("rejected") and len(exc.errors) == n
+            else:
+                assert not kind.endswith("rejected") and result.created == n
+        counts.append(len(ctx.captured_queries))
+        if kind == "kpis":  # the next file repeats no (person, day) of this one
+            DailyKpi.objects.all().delete()
+            ScoreFact.objects.all().delete()
+    assert counts[0] == counts[1], counts
+
+
+def test_white_space_around_values_is_ignored_as_python_strip_did(clerk_staff, hall_manager):
+    text = HEADER + (
+        "\tT1\u3000, C0001 ,H001\u00a0,2026-10-05 09:30 , very_satisfied\n"
+        '"T2\n",C0001,"  H001",2026-10-06T10:00,满意\u2003\n'
+    )
+    result = import_customer_evaluations(actor=hall_manager, file=csv_file(text), filename="spaces.csv")
+    assert result.created == 2
+    assert sorted(CustomerEvaluation.objects.values_list("device_txn_id", "rating")) == [
+        ("T1", "very_satisfied"),
+        ("T2", "satisfied"),
+    ]
+
+
+def test_the_sql_trimming_set_is_exactly_what_python_strips():
+    import sys
+
+    from assessment.services.imports import _ASCII_BLANKS, _BLANKS, _WIDE_BLANKS
+
+    assert set(_BLANKS) == {c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace()}
+    # Every kind is looked for in a file's bytes (spaces and line breaks where they can surround a value).
+    looked_for = (
+        set(_ASCII_BLANKS) | {" ", "\r", "\n"} | {c for chars in _WIDE_BLANKS.values() for c in chars}
+    )
+    assert looked_for == set(_BLANKS)
+
+
+def test_a_line_holding_only_an_end_of_data_marker_is_refused_not_taken_as_the_end(clerk_staff, hall_manager):
+    # PostgreSQL before 18 ends a CSV COPY at "\." and would drop the rows after it without a word.
+    text = (
+        HEADER + "T1,C0001,H001,2026-10-05 09:30,satisfied\n\\.\nT2,C0001,H001,2026-10-05 09:31,satisfied\n"
+    )
+    with pytest.raises(ImportRejected) as caught:
+        import_customer_evaluations(actor=hall_manager, file=csv_file(text), filename="marker.csv")
+    assert [e[0] for e in caught.value.errors] == [3]
+    assert not CustomerEvaluation.objects.exists()
+
+
+def test_a_file_mixing_line_ends_is_read_as_before(clerk_staff, hall_manager):
+    text = HEADER.replace("\n", "\r\n") + (
+        "T1,C0001,H001,2026-10-05 09:30,satisfied\r\nT2,C0001,H001,2026-10-05 09:31,satisfied\n"
+    )
+    assert import_customer_evaluations(actor=hall_manager, file=csv_file(text), filename="x.csv").created == 2
+
+
+@pytest.mark.parametrize(
+    ("line3", "message"),
+    [
+        (b"T2,C0001,H001,2026-10-05 09:30,\xff\xfe\n", "UTF8"),
+        (b"T2,C0001,H001,2026-10-05 09:30,sat\x00isfied\n", "NUL"),
+    ],
+    ids=["not-utf8", "nul"],
+)
+def test_unreadable_bytes_are_reported_on_their_line(clerk_staff, hall_manager, line3, message):
+    raw = (HEADER + "T1,C0001,H001,2026-10-05 09:30,satisfied\n").encode() + line3
+    with pytest.raises(ImportRejected) as caught:
+        import_customer_evaluations(actor=hall_manager, file=io.BytesIO(raw), filename="x.csv")
+    [(line, _column, text)] = caught.value.errors
+    assert line == 3 and message in text
+    assert not CustomerEvaluation.objects.exists()
+
+
+def test_a_key_repeated_in_an_otherwise_good_file_is_refused_and_nothing_is_kept(clerk_staff, hall_manager):
+    # No row fails a check, so the repeat is found only when the write skips the second copy.
+    text = HEADER + (
+        "T1,C0001,H001,2026-10-05 09:30,satisfied\n"
+        "T2,C0001,H001,2026-10-05 09:31,satisfied\n"
+        "T1,C0001,H001,2026-10-05 09:30,satisfied\n"
+    )
+    with pytest.raises(ImportRejected) as caught:
+        import_customer_evaluations(actor=hall_manager, file=csv_file(text), filename="x.csv")
+    assert caught.value.errors == [
+        (2, "device_txn_id", ERROR_MESSAGES["duplicate"]()),
+        (4, "device_txn_id", ERROR_MESSAGES["duplicate"]()),
+    ]
+    assert not CustomerEvaluation.objects.exists() and not ScoreFact.objects.exists()
+    assert not FactImport.objects.exists() and not FactRevision.objects.exists()
+
+
+def test_a_person_and_day_repeated_in_a_kpi_file_is_refused(clerk_staff, hall_manager):
+    text = (
+        KPI_HEADER
+        + "C0001,H001,2026-10-05,3,1,10\nC0001,H001,2026-10-06,3,1,10\nC0001, H001,2026-10-05,4,1,10\n"
+    )
+    with pytest.raises(ImportRejected) as caught:
+        import_daily_kpis(actor=hall_manager, file=csv_file(text), filename="x.csv")
+    assert [e[:2] for e in caught.value.errors] == [(2, "day"), (4, "day")]
+    assert not DailyKpi.objects.exists()
+
+
+def test_kpi_rows_of_an_earlier_import_are_unchanged_or_a_conflict(clerk_staff, hall_manager):
+    first = KPI_HEADER + "C0001,H001,2026-10-05,3,1,10.50\n"
+    import_daily_kpis(actor=hall_manager, file=csv_file(first), filename="a.csv")
+    again = first.replace("10.50", "10.5") + "C0001,H001,2026-10-06,4,2,0\n"
+    result = import_daily_kpis(actor=hall_manager, file=csv_file(again), filename="b.csv")
+    assert (result.rows, result.created, result.unchanged) == (2, 1, 1)
+    assert ScoreFact.objects.filter(evidence_type="daily_kpi").count() == 6
+    changed = KPI_HEADER + "C0001,H001,2026-10-07,1,1,1\nC0001,H001,2026-10-05,3,1,99\n"
+    with pytest.raises(ImportRejected) as caught:
+        import_daily_kpis(actor=hall_manager, file=csv_file(changed), filename="c.csv")
+    assert caught.value.errors == [(3, "day", ERROR_MESSAGES["conflict"]())]
+    assert DailyKpi.objects.count() == 2 and FactImport.objects.count() == 2
+
+
+def test_days_and_times_are_checked_without_a_cast_ever_failing(clerk_staff, hall_manager):
+    times = [
+        "0000-01-05 09:30",  # no year 0
+        "2025-02-29 09:30",  # not a leap year
+        "2026-04-31 09:30",
+        "2026-10-05 24:00",
+        "2026-13-01 09:30",
+        "２０２６-10-05 09:30",  # full-width digits
+        "2026-10-05 9:30",
+        "2024-02-29 09:30",  # a real day, before this person's posting
+        "2026-10-05T09:30:59",  # fine
+    ]
+    text = HEADER + "".join(f"T{i},C0001,H001,{t},satisfied\n" for i, t in enumerate(times))
+    with pytest.raises(ImportRejected) as caught:
+        import_customer_evaluations(actor=hall_manager, file=csv_file(text), filename="x.csv")
+    assert [e[:2] for e in caught.value.errors] == [(line, "rated_at") for line in range(2, 9)] + [
+        (9, "employee_no")
+    ]
+    days = ["0000-01-01", "2025-02-29", "2026-06-31", "2026-1-05", "2024-02-29", "2026-10-05"]
+    text = KPI_HEADER + "".join(f"C0001,H001,{d},1,1,1\n" for d in days)
+    with pytest.raises(ImportRejected) as caught:
+        import_daily_kpis(actor=hall_manager, file=csv_file(text), filename="x.csv")
+    assert [e[:2] for e in caught.value.errors] == [(line, "day") for line in range(2, 6)] + [
+        (6, "employee_no")
+    ]
+
+
+def test_the_report_lists_the_first_1000_errors_by_line_and_column(clerk_staff, hall_manager):
+    text = HEADER + "".join(f"T{i},NOBODY,H001,2026-10-05 09:30,great\n" for i in range(600))
+    with pytest.raises(ImportRejected) as caught:
+        import_customer_evaluations(actor=hall_manager, file=csv_file(text), filename="x.csv")
+    errors = caught.value.errors
+    assert len(errors) == 1000
+    assert errors[:2] == [
+        (2, "employee_no", ERROR_MESSAGES["unknown_staff"]()),
+        (2, "rating", ERROR_MESSAGES["bad_rating"]()),
+    ]
+    assert [e[:2] for e in errors] == sorted(e[:2] for e in errors) and errors[-1][0] == 501
+
+
+def test_excel_rows_are_reported_on_their_sheet_line(clerk_staff, hall_manager):
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["device_txn_id", "employee_no", "hall_code", "rated_at", "rating"])
+    sheet.append(["T1", "C0001", "H001", "2026-10-05 09:30", "satisfied"])
+    sheet.append(["T2", "C0001", "H001", "2026-10-05 09:31", "great"])
+    sheet.append(["T3", "C0001", "H001", None, "satisfied"])
+    out = io.BytesIO()
+    book.save(out)
+    out.seek(0)
+    with pytest.raises(ImportRejected) as caught:
+        import_customer_evaluations(actor=hall_manager, file=out, filename="x.xlsx")
+    assert [e[:2] for e in caught.value.errors] == [(3, "rating"), (4, "rated_at")]
