@@ -441,6 +441,34 @@ class ScoreFact(models.Model):
         return f"{self.staff_id} {self.measure}={self.value} ({self.evidence_type}#{self.evidence_id})"
 
 
+class FactTotal(models.Model):
+    """The month's facts of one person, source and measure, added up: the count and the sum of the
+    values. Kept by statement-level triggers on the fact table (migration 0014) in the same
+    statement as every insert, update or delete of facts, whatever writes them, so it always equals
+    the GROUP BY of the facts; a row whose count reaches 0 is removed. The monthly job reads these
+    totals (one row per person and measure) instead of scanning the month's millions of facts;
+    the score card still lists the facts themselves."""
+
+    pk = models.CompositePrimaryKey("staff_id", "month", "source", "measure")
+    # Plain ids, not foreign keys: every row is derived from facts, whose keys are checked.
+    staff_id = models.BigIntegerField()
+    month = models.DateField(_("month"))
+    source = models.CharField(_("source"), max_length=30, choices=Source.choices)
+    measure = models.CharField(_("measure"), max_length=40, choices=Measure.choices)
+    fact_count = models.PositiveIntegerField(_("facts"))
+    total = models.DecimalField(_("total"), max_digits=18, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("fact total")
+        verbose_name_plural = _("fact totals")
+        constraints = [
+            models.CheckConstraint(condition=Q(fact_count__gte=0), name="fact_total_count_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.staff_id} {self.month:%Y-%m} {self.measure} {self.fact_count}/{self.total}"
+
+
 class FactRevision(models.Model):
     """A counter per month, bumped by every write of facts for that month.
 

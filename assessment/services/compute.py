@@ -122,18 +122,16 @@ SELECT md5(concat_ws('|',
 FINGERPRINT_SQL = _fingerprint_sql(POPULATION_SQL)
 JOB_FINGERPRINT_SQL = _fingerprint_sql("SELECT staff_id, hall_id, post, days, scheme_id FROM _assess_pop")
 
-# The month's facts of the population, aggregated per person, source and measure: one index
-# descent per person on score_fact_staff_month_idx (staff, month, source, measure), so a branch's
-# job reads its own people's facts only, whatever else the month holds.
+# The month's facts of the population, per person, source and measure: their count and sum, read
+# from FactTotal (kept by triggers in every fact write, so it is the GROUP BY of the facts), one
+# primary-key look-up per person — not a scan of the month's millions of facts. Under the share
+# lock on the month's fact revision no fact writer commits meanwhile, so these are exactly the
+# facts with revision <= the run's.
 AGGREGATE_SQL = """
-SELECT p.result_id, a.source, a.measure, a.n, a.total
+SELECT p.result_id, t.source, t.measure, t.fact_count AS n, t.total
 FROM _assess_pop p
-CROSS JOIN LATERAL (
-    SELECT f.source, f.measure, count(*)::int AS n, sum(f.value) AS total
-    FROM assessment_scorefact f
-    WHERE f.staff_id = p.staff_id AND f.month = %(first)s::date AND f.revision <= %(revision)s
-    GROUP BY f.source, f.measure
-) a
+JOIN assessment_facttotal t ON t.staff_id = p.staff_id AND t.month = %(first)s::date
+WHERE t.fact_count > 0
 """
 
 # Points per indicator: the scoring rules of assessment/scoring.py, in SQL.
