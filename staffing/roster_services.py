@@ -58,6 +58,7 @@ from staffing.qualifications import qualified_days
 from staffing.roster_selectors import forecast_arrivals, hall_zone
 from staffing.rostering.calendar import HolidayCalendar, holiday_calendar
 from staffing.rostering.demand import HourForecast, day_requirement
+from staffing.rostering.isolated import solve_isolated
 from staffing.rostering.problem import (
     AssignmentSpec,
     Request,
@@ -70,7 +71,6 @@ from staffing.rostering.problem import (
 )
 from staffing.rostering.rotation import RotationPattern, rotation_roster
 from staffing.rostering.rules import check_roster
-from staffing.rostering.solver import solve
 
 MAX_PERIOD_DAYS = 62
 HOLIDAY_PROFILE_WEEKDAY = 6
@@ -401,9 +401,9 @@ def _pattern(rotation) -> RotationPattern:
 
 
 def _solve_reporting(problem, time_limit: float, report: Callable[[int], None]) -> Solution:
-    """Solve in this thread while a reporter thread writes elapsed-time progress (at most 95 %)
-    every second through its own database connection, closed when it ends. CP-SAT runs without
-    a Python callback: nothing calls back into Python from the solver's worker threads."""
+    """Solve (in a child process: staffing.rostering.isolated) while a reporter thread writes
+    elapsed-time progress (at most 95 %) every second through its own database connection, closed
+    when it ends. CP-SAT runs without a Python callback."""
     done = threading.Event()
 
     def reporter():
@@ -417,7 +417,7 @@ def _solve_reporting(problem, time_limit: float, report: Callable[[int], None]) 
     thread = threading.Thread(target=reporter, name="roster-progress", daemon=True)
     thread.start()
     try:
-        return solve(problem, time_limit=time_limit)
+        return solve_isolated(problem, time_limit=time_limit)
     finally:
         done.set()
         thread.join()

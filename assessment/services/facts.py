@@ -147,23 +147,31 @@ def _record(cursor, facts) -> FactWriteResult:
         raise FactInvalid(_("The same evidence and measure appear twice in one batch."))
 
     # A changed fact of a person whose month is published would silently rewrite the evidence of
-    # frozen numbers.
+    # frozen numbers. The same look-up of the stored facts finds the months that facts move out of
+    # (a re-dated piece of evidence): those months change too.
     cursor.execute(
         """
-        SELECT count(*) FROM _incoming_facts i
+        SELECT count(*) FILTER (
+                   WHERE (f.staff_id, f.hall_id, f.occurred_on, f.value, f.evidence_label)
+                         IS DISTINCT FROM (i.staff_id, i.hall_id, i.occurred_on, i.value, i.evidence_label)
+                     AND EXISTS (
+                         SELECT 1 FROM assessment_monthlyresult r
+                         JOIN assessment_resultrun rr ON rr.id = r.run_id AND rr.status = 'published'
+                         WHERE r.staff_id = f.staff_id AND r.month = f.month)),
+               coalesce(array_agg(DISTINCT f.month)
+                   FILTER (WHERE f.month <> date_trunc('month', i.occurred_on)::date), '{}')
+        FROM _incoming_facts i
         JOIN assessment_scorefact f
           ON f.evidence_type = i.evidence_type AND f.evidence_id = i.evidence_id AND f.measure = i.measure
-        JOIN assessment_monthlyresult r ON r.staff_id = f.staff_id AND r.month = f.month
-        JOIN assessment_resultrun rr ON rr.id = r.run_id AND rr.status = 'published'
-        WHERE (f.staff_id, f.hall_id, f.occurred_on, f.value, f.evidence_label)
-              IS DISTINCT FROM (i.staff_id, i.hall_id, i.occurred_on, i.value, i.evidence_label)
         """
     )
-    if cursor.fetchone()[0]:
+    frozen, moved_from = cursor.fetchone()
+    if frozen:
         raise FactsFrozen(_("These facts belong to a published month and can no longer change."))
 
-    # Lock the months' revision rows: fact writers of one month queue here, and the monthly job's
-    # share lock on the same row makes its read of the facts a clean cut between revisions.
+    # Lock the months' revision rows (those the facts go to and those they leave): fact writers of
+    # one month queue here, and the monthly job's share lock on the same row makes its read of the
+    # facts a clean cut between revisions.
     cursor.execute(
         """
         INSERT INTO assessment_factrevision (month, revision, changed_at)
@@ -175,8 +183,10 @@ def _record(cursor, facts) -> FactWriteResult:
         """
         SELECT month, revision + 1 FROM assessment_factrevision
         WHERE month IN (SELECT DISTINCT date_trunc('month', occurred_on)::date FROM _incoming_facts)
+           OR month = ANY(%s::date[])
         ORDER BY month FOR UPDATE
-        """
+        """,
+        [moved_from],
     )
     next_revision = dict(cursor.fetchall())
     cursor.execute(
@@ -209,7 +219,8 @@ def _record(cursor, facts) -> FactWriteResult:
     written = cursor.fetchall()
     created = sum(row[1] for row in written)
     updated = sum(row[2] for row in written)
-    changed_months = sorted(row[0] for row in written)
+    # A fact that moved out of a month (always a change: its day differs) changed that month too.
+    changed_months = sorted({row[0] for row in written} | set(moved_from))
     if changed_months:
         cursor.execute(
             "UPDATE assessment_factrevision SET revision = revision + 1, changed_at = now() WHERE month = ANY(%s)",

@@ -233,3 +233,19 @@ def test_withdrawing_facts_removes_them_bumps_the_month_and_refuses_a_published_
     with pytest.raises(FactsFrozen):
         withdraw_score_facts(evidence_type=evidence, evidence_ids=[42])
     assert ScoreFact.objects.filter(evidence_id=42).exists()
+
+
+def test_a_fact_moved_to_another_month_changes_both_months(hall):
+    from dataclasses import replace
+
+    from tests.assessment.factories import clerk_in
+
+    clerk = clerk_in(hall)
+    fact = fact_input(clerk, Measure.SALES, 100, day=datetime.date(2026, 10, 30))
+    add_facts(fact)
+    october = FactRevision.objects.get(month=datetime.date(2026, 10, 1)).revision
+    moved = add_facts(replace(fact, occurred_on=datetime.date(2026, 11, 2)))
+    assert moved.months == (datetime.date(2026, 10, 1), datetime.date(2026, 11, 1))
+    # October lost a fact: its revision moves, so a draft computed before is stale.
+    assert FactRevision.objects.get(month=datetime.date(2026, 10, 1)).revision == october + 1
+    assert FactRevision.objects.filter(month=datetime.date(2026, 11, 1), revision__gte=1).exists()
