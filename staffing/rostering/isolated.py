@@ -58,8 +58,7 @@ def solve_isolated(
     problem: RosteringProblem, *, time_limit: float = 20.0, workers: int = 4, seed: int = 1
 ) -> Solution:
     """`solver.solve` in a child process, with a retry on one worker and the greedy fallback."""
-    from staffing.rostering.rules import unmet_cover, unmet_requests
-    from staffing.rostering.solver import greedy_roster
+    from staffing.rostering.solver import greedy_solution
 
     started = clock.perf_counter()
     for attempt_workers in dict.fromkeys((workers, 1)):  # the configured count, then one worker
@@ -67,16 +66,7 @@ def solve_isolated(
             return _run_child(problem, time_limit=time_limit, workers=attempt_workers, seed=seed)
         except SolverCrashed as exc:
             logger.error("roster solver crashed with %s worker(s): %s", attempt_workers, exc)
-    fallback = greedy_roster(problem)
-    return Solution(
-        assignments=fallback,
-        unmet=unmet_cover(problem, fallback),
-        objective=float("inf"),
-        penalties={},
-        unmet_requests=unmet_requests(problem, fallback),
-        status="GREEDY",
-        wall_time=clock.perf_counter() - started,
-    )
+    return greedy_solution(problem, started=started)
 
 
 def _main() -> None:

@@ -21,7 +21,7 @@ from ortools.sat.python import cp_model
 from staffing.rostering.problem import AssignmentSpec, RequestKind, RosteringProblem, ShiftSpec, Solution
 from staffing.rostering.rules import unmet_cover, unmet_requests
 
-__all__ = ["Weights", "greedy_roster", "solve"]
+__all__ = ["Weights", "greedy_roster", "greedy_solution", "solve"]
 
 
 @dataclass(frozen=True)
@@ -146,18 +146,8 @@ def solve(
     status_name = solver.status_name(status)
 
     if status == cp_model.UNKNOWN:
-        # Out of time before a first solution (a loaded machine, a tiny limit): the greedy
-        # starting roster obeys every per-person rule, so it is the best roster known.
-        fallback = greedy_roster(problem)
-        return Solution(
-            assignments=fallback,
-            unmet=unmet_cover(problem, fallback),
-            objective=math.inf,
-            penalties={},
-            unmet_requests=unmet_requests(problem, fallback),
-            status="GREEDY",
-            wall_time=clock.perf_counter() - started,
-        )
+        # Out of time before a first solution (a loaded machine, a tiny limit).
+        return greedy_solution(problem, started=started)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return Solution(
             assignments=[],
@@ -184,6 +174,22 @@ def solve(
         status=status_name,
         wall_time=clock.perf_counter() - started,
         first_full_cover_seconds=progress.first_zero_under_at if progress is not None else None,
+    )
+
+
+def greedy_solution(problem: RosteringProblem, *, started: float) -> Solution:
+    """The greedy starting roster as the answer (status GREEDY): it obeys every per-person rule,
+    so it is the best roster known when the solver gives none. `started`: perf_counter() at the
+    start of the attempt, for the wall time."""
+    roster = greedy_roster(problem)
+    return Solution(
+        assignments=roster,
+        unmet=unmet_cover(problem, roster),
+        objective=math.inf,
+        penalties={},
+        unmet_requests=unmet_requests(problem, roster),
+        status="GREEDY",
+        wall_time=clock.perf_counter() - started,
     )
 
 
