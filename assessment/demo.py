@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.utils import timezone
 
-from assessment.models import EvidenceType, Measure, ResultRun, Source
+from assessment.models import EvidenceType, Measure, ResultRun, Source, evaluation_points_sql
 from assessment.services import StagedFacts, compute_month_results, publish_results, record_score_facts
 from assessment.services.compute import month_end
 from halls.demo import DemoContext, Scale, register
@@ -125,7 +125,7 @@ def load_month_inputs(
 _FACTS_SQL = f"""
 SELECT e.staff_id, e.hall_id, (e.rated_at AT TIME ZONE 'Asia/Shanghai')::date, '{Source.CUSTOMER_EVALUATION}',
        '{Measure.EVALUATION_SCORE}',
-       CASE e.rating WHEN 'very_satisfied' THEN 100 WHEN 'satisfied' THEN 80 ELSE 0 END,
+       {evaluation_points_sql("e.rating")},
        '{EvidenceType.CUSTOMER_EVALUATION}', e.id, e.device_txn_id || ' ' || e.rating
 FROM assessment_customerevaluation e
 WHERE e.rated_at >= (%(first)s::date)::timestamp AT TIME ZONE 'Asia/Shanghai'

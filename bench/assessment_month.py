@@ -295,6 +295,8 @@ def bench_import(admin, month, rows: int, rng: random.Random, repeat: int) -> di
 
         from django.db import transaction
 
+        from assessment.models import EVALUATION_POINTS
+
         shanghai = ZoneInfo("Asia/Shanghai")
         lines = payload.decode().splitlines()[1:]
         with transaction.atomic(), connection.cursor() as cursor:
@@ -310,7 +312,7 @@ def bench_import(admin, month, rows: int, rng: random.Random, repeat: int) -> di
                 at = datetime.fromisoformat(rated_at).replace(tzinfo=shanghai)
                 staff_id, hall_id = staff_ids[employee_no], hall_ids[hall_code]
                 evaluations.append((eid, txn, staff_id, hall_id, at, rating, at))
-                value = {"very_satisfied": 100, "satisfied": 80}.get(rating, 0)
+                value = EVALUATION_POINTS[rating]
                 facts.append(
                     (
                         staff_id,

@@ -405,7 +405,7 @@ def _write(run: ResultRun, actor, params: dict) -> None:
         if revision != run.fact_revision:
             run.fact_revision = revision
             run.input_hash = _fingerprint(cursor, params, revision, sql=JOB_FINGERPRINT_SQL)
-        cursor.execute(RESULTS_SQL, {**params, "run": run.pk, "revision": revision})
+        cursor.execute(RESULTS_SQL, {**params, "run": run.pk})
         staff_count = cursor.rowcount
         ResultRun.objects.filter(
             branch_id=run.branch_id, month=run.month, status=ResultRun.Status.DRAFT

@@ -45,7 +45,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assessment.exceptions import ImportRejected
-from assessment.models import EvidenceType, FactImport, Measure, Source
+from assessment.models import EvidenceType, FactImport, Measure, Source, evaluation_points_sql
 from assessment.services.facts import StagedFacts, record_score_facts
 from halls.audit import record_audit
 from halls.permissions import ACTION_ROLES, require_permission
@@ -570,7 +570,7 @@ INSERT INTO _new_evaluations SELECT * FROM ins
 EVALUATION_FACTS_SQL = f"""
 SELECT e.staff_id, e.hall_id, (e.rated_at AT TIME ZONE 'Asia/Shanghai')::date,
        '{Source.CUSTOMER_EVALUATION}', '{Measure.EVALUATION_SCORE}',
-       CASE e.rating WHEN 'very_satisfied' THEN 100 WHEN 'satisfied' THEN 80 ELSE 0 END,
+       {evaluation_points_sql("e.rating")},
        '{EvidenceType.CUSTOMER_EVALUATION}', e.id,
        e.device_txn_id || ' ' || to_char(e.rated_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI') || ' ' || e.rating
 FROM _new_evaluations e
