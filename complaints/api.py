@@ -19,6 +19,7 @@ from complaints.serializers import (
     ComplaintCreateSerializer,
     ComplaintOutputSerializer,
     ConflictSerializer,
+    CustomerContactSerializer,
     HandOverSerializer,
     ReasonSerializer,
     ReplySerializer,
@@ -40,8 +41,10 @@ CONFLICT = OpenApiResponse(ConflictSerializer, description="The complaint change
 
 @extend_schema(tags=["complaints"])
 class ComplaintViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Complaints of the halls visible to the caller (another hall's answers 404). Lists always mask
-    the customer; a single complaint is unmasked for the people handling it, and that view is audited."""
+    """Complaints of the halls visible to the caller (another hall's answers 404). Every read — list
+    and single complaint — shows the customer masked and is not audited; the people handling a
+    complaint reveal the contact with POST `reveal-contact/`, one audit row per reveal (as the
+    page's "show contact" button)."""
 
     serializer_class = ComplaintOutputSerializer
     filterset_class = ComplaintFilterSet
@@ -57,15 +60,29 @@ class ComplaintViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         "reply": "complaint.handle",
         "close": "complaint.handle",
         "reopen": "complaint.handle",
+        # As the page's reveal: anyone who sees the complaint may ask; the service reveals to the
+        # people handling it (masking.may_view_unmasked) and refuses everyone else (403).
+        "reveal_contact": "complaint.view",
     }
 
     def get_queryset(self):
         return complaint_list(user=self.request.user)
 
-    def retrieve(self, request, pk=None):
+    @extend_schema(
+        request=None,
+        responses={
+            200: CustomerContactSerializer,
+            403: OpenApiResponse(description="Only the people handling the complaint may reveal it."),
+        },
+    )
+    @action(detail=True, methods=["post"], url_path="reveal-contact")
+    def reveal_contact(self, request, pk=None):
+        """The customer's name and phone, unmasked, for the people handling the complaint (its
+        first receiver, its current handler, the hall's and the branch's managers). Every call is
+        an explicit look at personal data and writes one `contact_viewed` audit row."""
         complaint = self.get_object()
-        contact = services.customer_contact_for(actor=request.user, complaint=complaint, purpose="api")
-        return Response(ComplaintOutputSerializer(complaint, context={"contact": contact}).data)
+        contact = services.reveal_customer_contact(actor=request.user, complaint=complaint, purpose="api")
+        return Response(CustomerContactSerializer(contact).data)
 
     @extend_schema(
         request=ComplaintCreateSerializer,

@@ -1,7 +1,7 @@
 """Customer contact masking. Everyone sees a complaint's customer masked except the people
 handling it: the first receiver, the current handler, and holders of `complaint.view_unmasked`
-over its hall (the hall's manager, the branch manager). Revealing is a logged service
-(complaints.services.customer_contact_for); this module only decides and masks."""
+over its hall (the hall's manager, the branch manager), and they only when they ask. Revealing is
+a logged service (complaints.services.reveal_customer_contact); this module only decides and masks."""
 
 from dataclasses import dataclass
 from hashlib import sha256

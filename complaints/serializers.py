@@ -9,8 +9,8 @@ from staffing.models import Staff
 
 
 class ComplaintOutputSerializer(serializers.ModelSerializer):
-    """A complaint; the customer is masked unless the context carries an unmasked `contact`
-    (set only by the retrieve action, through the logged customer_contact_for service)."""
+    """A complaint, the customer always masked: the unmasked contact is only ever the answer of
+    the audited reveal-contact action (CustomerContactSerializer)."""
 
     hall = serializers.SlugRelatedField(slug_field="code", read_only=True)
     clerks = serializers.SlugRelatedField(slug_field="employee_no", many=True, read_only=True)
@@ -20,7 +20,9 @@ class ComplaintOutputSerializer(serializers.ModelSerializer):
     )
     customer_name = serializers.SerializerMethodField()
     customer_phone = serializers.SerializerMethodField()
-    contact_masked = serializers.SerializerMethodField()
+    contact_masked = serializers.SerializerMethodField(
+        help_text=_("Always true here: POST reveal-contact/ returns the unmasked contact.")
+    )
     overdue = serializers.SerializerMethodField()
 
     class Meta:
@@ -58,20 +60,14 @@ class ComplaintOutputSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
 
-    def _contact(self, obj):
-        contact = self.context.get("contact")
-        return contact if contact is not None and not contact.masked else None
-
     def get_customer_name(self, obj) -> str:
-        contact = self._contact(obj)
-        return contact.name if contact else mask_name(obj.customer_name)
+        return mask_name(obj.customer_name)
 
     def get_customer_phone(self, obj) -> str:
-        contact = self._contact(obj)
-        return contact.phone if contact else mask_phone(obj.customer_phone)
+        return mask_phone(obj.customer_phone)
 
     def get_contact_masked(self, obj) -> bool:
-        return self._contact(obj) is None
+        return True
 
     def get_overdue(self, obj) -> bool:
         return obj.is_open and obj.paused_at is None and obj.due_at < timezone.now()
@@ -118,6 +114,14 @@ class ReplySerializer(VersionedSerializer):
 class CloseSerializer(VersionedSerializer):
     satisfaction = serializers.ChoiceField(choices=Satisfaction.choices)
     root_cause = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+
+
+class CustomerContactSerializer(serializers.Serializer):
+    """The answer of reveal-contact: the customer unmasked (the same keys as in a complaint)."""
+
+    customer_name = serializers.CharField(source="name")
+    customer_phone = serializers.CharField(source="phone")
+    contact_masked = serializers.BooleanField(source="masked")
 
 
 class ConflictSerializer(serializers.Serializer):

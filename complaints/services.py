@@ -33,7 +33,7 @@ from complaints.exceptions import (
     HandlerNotAllowed,
     TransitionNotAllowed,
 )
-from complaints.masking import CustomerContact, masked_contact, may_view_unmasked, phone_hash
+from complaints.masking import CustomerContact, may_view_unmasked, phone_hash
 from complaints.models import (
     Category,
     Channel,
@@ -550,11 +550,12 @@ def reveal_customer_contact(*, actor, complaint: Complaint, purpose: str = "page
     current handler, complaint.view_unmasked over its hall); refuses anyone else (PermissionDenied).
     Every call writes a `complaints.complaint.contact_viewed` audit row (who, when, `purpose`).
 
-    Data protection: revealing is an explicit act. The complaint page shows the customer masked to
-    everyone, the handlers included, and reveals them only when a handler asks (the page's "Show
-    the customer's contact" button, the API's retrieve of one complaint): personal data is on screen
-    only when it is needed — not on every re-render of a shared hall desk — and each audit row is
-    one deliberate look at it, never page noise. Not idempotent by design: every reveal is logged."""
+    Data protection: revealing is an explicit act. The complaint page and every API read show the
+    customer masked to everyone, the handlers included, and reveal them only when a handler asks
+    (the page's "Show the customer's contact" button, the API's POST reveal-contact): personal
+    data is on screen only when it is needed — not on every re-render of a shared hall desk or
+    every sync read — and each audit row is one deliberate look at it, never page or API noise.
+    Not idempotent by design: every reveal is logged."""
     if not may_view_unmasked(actor, complaint):
         raise PermissionDenied("complaint.view_unmasked")
     record_audit(
@@ -565,15 +566,6 @@ def reveal_customer_contact(*, actor, complaint: Complaint, purpose: str = "page
         data={"purpose": purpose},
     )
     return CustomerContact(name=complaint.customer_name, phone=complaint.customer_phone, masked=False)
-
-
-def customer_contact_for(*, actor, complaint: Complaint, purpose: str = "api") -> CustomerContact:
-    """The customer as `actor` may see them when they ask for one complaint: revealed (and
-    audited, reveal_customer_contact) for the people handling it, masked for everyone else (no
-    audit)."""
-    if not may_view_unmasked(actor, complaint):
-        return masked_contact(complaint)
-    return reveal_customer_contact(actor=actor, complaint=complaint, purpose=purpose)
 
 
 # --- Branch calendar ------------------------------------------------------------------

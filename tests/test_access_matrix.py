@@ -786,6 +786,16 @@ ACCESS: dict[str, Access] = {
     "api-complaint-reply": complaint_action("in_progress", {"reply": "已处理", "root_cause": "系统故障"}),
     "api-complaint-close": complaint_action("replied", {"satisfaction": "satisfied"}),
     "api-complaint-reopen": complaint_action("closed", {"reason": "客户不满意"}),
+    # Revealing the customer: anyone who sees the complaint may ask (complaint.view, so the
+    # inspector's foreign one is a 404), the people handling it get it; the read-only HR client
+    # lacks complaints:write for a POST.
+    "api-complaint-reveal-contact": Access(
+        {**COMPLAINT_ACTION, "inspector": (403, 404)},
+        kwargs=complaint_pk("assigned"),
+        method="post",
+        json=True,
+        data=lambda cast, hall: {},
+    ),
     # --- assessment API: published results for everyone in scope, runs for branch roles ---
     "api-assessment-result-list": Access(every(200, anonymous=NO_TOKEN)),
     "api-assessment-result-detail": Access(

@@ -6,10 +6,13 @@ A version's life: `create_template_version` copies any version into a new draft 
 (the version in force before it steps down). A version in force, or one any visit was judged by,
 never changes again: past visits keep exactly the items they were judged by.
 
+Several names can be in force at once (a hall checklist, a phone checklist): a visit is started
+with one of the versions in force, chosen by the inspector (services.checklist_for_new_visit), so
+drafts and retired versions never get new visits.
+
 Locking: every write locks the template rows it reads (`SELECT … FOR UPDATE`). Starting a visit
-inserts a row pointing at its template, which takes PostgreSQL's FOR KEY SHARE lock on that
-template row; it waits for an edit holding FOR UPDATE and the edit sees a visit committed before
-it, so a draft cannot be edited under a visit being started with it.
+locks its version in force (FOR NO KEY UPDATE) and re-checks that it is in force, so an activation
+retiring it waits for the visit, or the visit sees it retired and is refused.
 """
 
 from dataclasses import dataclass, field
@@ -267,8 +270,8 @@ def update_template(
 def activate_template(
     *, actor, template: ChecklistTemplate, revision: int | None = None
 ) -> ChecklistTemplate:
-    """Put a version in force: new visits use it and the version of its name in force before it
-    steps down (one in force per name, also a database constraint). Refuses a stale `revision`
+    """Put a version in force: new visits can be started with it and the version of its name in
+    force before it steps down (one in force per name, also a database constraint). Refuses a stale `revision`
     (VersionConflict: the confirmation page showed another state), a version already in force and
     one with no items or an empty category (TemplateInvalid). Visits already started keep theirs."""
     require_permission(actor, "mystery.manage_templates")

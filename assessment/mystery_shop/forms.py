@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from assessment.forms import MONTH_INPUT, MonthField
 from assessment.mystery_shop import services
 from assessment.mystery_shop.exceptions import VersionConflict, VisitIncomplete
-from assessment.mystery_shop.models import Answer, Rectification, Visit
+from assessment.mystery_shop.models import Answer, ChecklistTemplate, Rectification, Visit
 from halls.exceptions import DomainError
 from halls.forms import ServiceForm
 from halls.models import Hall, Region
@@ -68,7 +68,20 @@ class VisitFilterForm(forms.Form):
 
 
 class StartVisitForm(MysteryServiceForm):
+    """Hall, time, mode and the checklist the visit is judged by, among those in force: the only
+    one is preselected; with several the inspector chooses (the service refuses no choice, and a
+    version no longer in force, beside the field)."""
+
     hall = forms.ModelChoiceField(label=_("Hall"), queryset=None)
+    template = forms.ModelChoiceField(
+        label=_("Checklist"),
+        queryset=None,
+        required=False,
+        empty_label=_("Choose a checklist"),
+        error_messages={
+            "invalid_choice": _("This checklist is not in force; choose one of the checklists in force.")
+        },
+    )
     visited_at = forms.DateTimeField(label=_("Visited at"), widget=DATETIME_INPUT)
     mode = forms.ChoiceField(label=_("Mode"), choices=Visit.Mode.choices, initial=Visit.Mode.COVERT)
     wait_minutes = forms.IntegerField(
@@ -79,6 +92,11 @@ class StartVisitForm(MysteryServiceForm):
         super().__init__(*args, **kwargs)
         self.fields["hall"].queryset = Hall.objects.visible_to(user).active().order_by("code")
         self.fields["visited_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
+        template = self.fields["template"]
+        template.queryset = ChecklistTemplate.objects.in_force()
+        in_force = list(template.queryset[:2])
+        if len(in_force) == 1:
+            template.initial, template.empty_label = in_force[0], None
 
     def perform(self, *, actor):
         return services.start_visit(actor=actor, **self.cleaned_data)

@@ -33,6 +33,13 @@ def photo_path(instance, filename: str) -> str:
 # --- Checklists -----------------------------------------------------------------------------------
 
 
+class ChecklistTemplateQuerySet(models.QuerySet):
+    def in_force(self) -> "ChecklistTemplateQuerySet":
+        """The versions in force, one per checklist name (a hall checklist, a phone checklist…),
+        ordered by name: what an inspector chooses from when starting a visit."""
+        return self.filter(is_active=True).order_by("name")
+
+
 class ChecklistTemplate(models.Model):
     """One version of a checklist (检查表). A version used by a visit is frozen: changes make a new
     version (checklist_services.create_template_version), so past visits keep the items they were
@@ -47,6 +54,8 @@ class ChecklistTemplate(models.Model):
     revision = models.PositiveIntegerField(_("revision"), default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ChecklistTemplateQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("checklist template")

@@ -94,8 +94,31 @@ def _bump(visit: Visit, **fields) -> Visit:
     return visit
 
 
-def active_template() -> ChecklistTemplate | None:
-    return ChecklistTemplate.objects.filter(is_active=True).order_by("-updated_at").first()
+def checklist_for_new_visit(template: ChecklistTemplate | None) -> ChecklistTemplate:
+    """The checklist a visit being started is judged by, locked until the visit is saved.
+
+    `template` must be in force (a draft or a retired version is refused, VisitInvalid on
+    `template`). Without one, the checklist in force is taken only when exactly one is; with
+    several in force (a hall checklist and a phone checklist, say) the inspector must choose, so
+    nothing picks one silently. The row is locked (FOR NO KEY UPDATE) and re-read: a concurrent
+    activation that retires it (checklist_services.activate_template locks every version of the
+    name FOR UPDATE) waits for this visit or is seen by it."""
+    in_force = ChecklistTemplate.objects.in_force().select_for_update(no_key=True)
+    if template is not None:
+        chosen = in_force.filter(pk=template.pk).first()
+        if chosen is None:
+            raise VisitInvalid(
+                _("This checklist is not in force; choose one of the checklists in force."), field="template"
+            )
+        return chosen
+    candidates = list(in_force[:2])
+    if not candidates:
+        raise VisitInvalid(_("No checklist is in force."), field="template")
+    if len(candidates) > 1:
+        raise VisitInvalid(
+            _("Several checklists are in force: choose the one this inspection uses."), field="template"
+        )
+    return candidates[0]
 
 
 @transaction.atomic(durable=True)
@@ -108,12 +131,12 @@ def start_visit(
     template: ChecklistTemplate | None = None,
     wait_minutes: int | None = None,
 ) -> Visit:
-    """Open a draft inspection of `hall` with the active checklist (or `template`)."""
+    """Open a draft inspection of `hall` judged by `template`, which must be in force; without
+    one, the only checklist in force (refused when several are, or none: see
+    checklist_for_new_visit). Refuses an unknown mode and a visit in the future (VisitInvalid)."""
     hall = Hall.objects.select_related("region").get(pk=hall.pk)
     require_permission(actor, "mystery.inspect", hall=hall)
-    template = template or active_template()
-    if template is None:
-        raise VisitInvalid(_("No checklist is active."), field="template")
+    template = checklist_for_new_visit(template)
     if mode not in Visit.Mode.values:
         raise VisitInvalid(_("Choose overt or covert."), field="mode")
     if visited_at > timezone.now() + timedelta(minutes=5):

@@ -83,13 +83,19 @@ def visit_export(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def visit_new(request):
+    """Start a draft inspection: hall, time, mode and the checklist in force it is judged by. A
+    refused start (no checklist chosen among several in force, one no longer in force…) answers
+    400 with the refusal beside its field."""
     require_permission(request.user, "mystery.inspect")
-    form = StartVisitForm(request.POST or None, user=request.user)
-    if request.method == "POST" and form.is_valid():
+    posted = request.method == "POST"
+    form = StartVisitForm(request.POST if posted else None, user=request.user)
+    if posted and form.is_valid():
         visit = form.save(actor=request.user)
         if visit is not None:
             return _see_other(_visit_url(visit, "visit-entry"))
-    return render(request, "assessment/mystery_shop/visit_new.html", {"form": form})
+    return render(
+        request, "assessment/mystery_shop/visit_new.html", {"form": form}, status=400 if posted else 200
+    )
 
 
 @login_required

@@ -3,6 +3,7 @@
 import datetime
 import importlib
 import io
+from decimal import Decimal
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
@@ -11,22 +12,47 @@ from PIL import Image
 from assessment.mystery_shop import services
 from assessment.mystery_shop.models import Answer, ChecklistItem, ChecklistTemplate, Visit
 
+DEFAULT_CHECKLIST = importlib.import_module("assessment.migrations.0009_mystery_shop_default_checklist")
+
 
 def ensure_default_checklist() -> ChecklistTemplate:
-    """The checklist seeded by the data migration; a transactional test's flush removes it, so
-    seed it again (with the migration's own function) when it is gone."""
-    template = ChecklistTemplate.objects.filter(is_active=True).first()
+    """The version in force of the checklist seeded by the data migration; a transactional test's
+    flush removes it, so seed it again (with the migration's own function) when it is gone."""
+    template = ChecklistTemplate.objects.in_force().filter(name=DEFAULT_CHECKLIST.NAME).first()
     if template is None:
         from django.apps import apps
 
-        migration = importlib.import_module("assessment.migrations.0009_mystery_shop_default_checklist")
-        migration.seed(apps, None)
-        template = ChecklistTemplate.objects.get(is_active=True)
+        DEFAULT_CHECKLIST.seed(apps, None)
+        template = ChecklistTemplate.objects.in_force().get(name=DEFAULT_CHECKLIST.NAME)
     return template
 
 
 def default_template() -> ChecklistTemplate:
     return ensure_default_checklist()
+
+
+def phone_checklist(inspector, *, name="电话及网上营业厅暗访检查表") -> ChecklistTemplate:
+    """A second checklist name put in force beside the default one (through the editor's
+    services): one hall item and one clerk item."""
+    from assessment.mystery_shop import checklist_services as checklists
+
+    ensure_default_checklist()
+    template = ChecklistTemplate.objects.create(name=name, version=1)
+    checklists.update_template(
+        actor=inspector,
+        template=template,
+        revision=template.revision,
+        categories=[
+            checklists.CategorySpec(
+                name="接通与应答",
+                items=[
+                    checklists.ItemSpec(code="P01", text="三声内接听", deduction=Decimal("5"), scope="hall"),
+                    checklists.ItemSpec(code="P02", text="使用规范用语", deduction=Decimal("3")),
+                ],
+            )
+        ],
+    )
+    return checklists.activate_template(actor=inspector, template=template)
 
 
 def jpeg_upload(name="photo.jpg", size=(1800, 600), exif_gps=True) -> SimpleUploadedFile:
@@ -42,10 +68,11 @@ def jpeg_upload(name="photo.jpg", size=(1800, 600), exif_gps=True) -> SimpleUplo
     return SimpleUploadedFile(name, out.getvalue(), content_type="image/jpeg")
 
 
-def start(inspector, hall, *, mode=Visit.Mode.COVERT, when=None) -> Visit:
-    ensure_default_checklist()
+def start(inspector, hall, *, mode=Visit.Mode.COVERT, when=None, template=None) -> Visit:
+    """A draft visit judged by `template` (default: the default checklist's version in force)."""
+    template = template or ensure_default_checklist()
     when = when or (timezone.now() - datetime.timedelta(hours=1))
-    return services.start_visit(actor=inspector, hall=hall, visited_at=when, mode=mode)
+    return services.start_visit(actor=inspector, hall=hall, visited_at=when, mode=mode, template=template)
 
 
 def answer_all(inspector, visit: Visit, *, fail_codes=(), photo_for_failures=True) -> None:

@@ -237,6 +237,7 @@ def test_a_version_used_by_a_visit_is_read_only_and_a_post_is_refused_with_the_r
     client, inspector, hall
 ):
     new = draft(inspector)
+    checklists.activate_template(actor=inspector, template=new)
     services.start_visit(
         actor=inspector,
         hall=hall,
@@ -244,6 +245,7 @@ def test_a_version_used_by_a_visit_is_read_only_and_a_post_is_refused_with_the_r
         mode="overt",
         template=new,
     )
+    checklists.activate_template(actor=inspector, template=draft(inspector))  # `new` steps down
     client.force_login(inspector)
     page = client.get(url("template-edit", new))
     assert page.status_code == 200 and page.context["editor"] is None
