@@ -13,6 +13,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from halls.models import Hall, Region, Role
 from halls.scoping import scope_for
@@ -847,8 +848,8 @@ class StarLevelChange(models.Model):
     staff = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="star_level_changes")
     run = models.ForeignKey(ResultRun, on_delete=models.PROTECT, related_name="star_level_changes")
     month = models.DateField(_("month"))
-    from_level = models.PositiveSmallIntegerField(_("from"))
-    to_level = models.PositiveSmallIntegerField(_("to"))
+    from_level = models.PositiveSmallIntegerField(pgettext_lazy("star-level change", "from"))
+    to_level = models.PositiveSmallIntegerField(pgettext_lazy("star-level change", "to"))
     average_total = models.DecimalField(_("average of recent months"), max_digits=6, decimal_places=2)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -13,6 +13,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Func, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from halls.models import Hall
 from halls.scoping import scope_for
@@ -147,7 +148,7 @@ class StaffPosting(models.Model):
     staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="postings")
     hall = models.ForeignKey(Hall, on_delete=models.PROTECT, related_name="postings")
     post = models.CharField(_("post"), max_length=20, choices=Staff.Post.choices)
-    started_on = models.DateField(_("from"))
+    started_on = models.DateField(pgettext_lazy("first day of a date range", "from"))
     ended_on = models.DateField(_("until"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -375,7 +376,7 @@ class Roster(models.Model):
         FAILED = "failed", _("Failed")
 
     hall = models.ForeignKey(Hall, verbose_name=_("hall"), on_delete=models.PROTECT, related_name="rosters")
-    period_start = models.DateField(_("from"))
+    period_start = models.DateField(pgettext_lazy("first day of a date range", "from"))
     period_end = models.DateField(_("until"))
     version = models.PositiveIntegerField(_("version"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
@@ -535,7 +536,7 @@ class Leave(models.Model):
         Staff, verbose_name=_("staff member"), on_delete=models.PROTECT, related_name="leaves"
     )
     kind = models.CharField(_("kind"), max_length=15, choices=Kind.choices)
-    start_date = models.DateField(_("from"))
+    start_date = models.DateField(pgettext_lazy("first day of a date range", "from"))
     end_date = models.DateField(_("until"))
     approved = models.BooleanField(_("approved"), default=False)
     note = models.CharField(_("note"), max_length=200, blank=True)
@@ -620,7 +621,7 @@ class LoanRecord(models.Model):
     to_hall = models.ForeignKey(
         Hall, verbose_name=_("lent to"), on_delete=models.PROTECT, related_name="loans_in"
     )
-    start_date = models.DateField(_("from"))
+    start_date = models.DateField(pgettext_lazy("first day of a date range", "from"))
     end_date = models.DateField(_("until"))
     note = models.CharField(_("note"), max_length=200, blank=True)
     created_by = models.ForeignKey(

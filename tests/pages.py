@@ -26,6 +26,14 @@ def error_is_beside_field(response, name: str) -> bool:
     return rest.lstrip().startswith(f'<div class="invalid-feedback d-block" id="id_{name}_errors">')
 
 
+def admin_column_headers(response) -> dict[str, str]:
+    """An admin change list's column headers as {field name: label shown}, without sort markers."""
+    html = response.content.decode()
+    headers = re.findall(r'<th scope="col" class="[^"]*\bcolumn-(\w+)\b[^"]*">(.*?)</th>', html, re.S)
+    texts = {name: re.search(r'<div class="text">(.*?)</div>', cell, re.S) for name, cell in headers}
+    return {name: unescape(re.sub(r"<[^>]+>", "", m.group(1))).strip() for name, m in texts.items() if m}
+
+
 def wait_for_htmx(page) -> None:
     """Wait until htmx has no request in flight and has swapped and settled what came back: only
     then are the new content's triggers bound. Acting earlier (easy on a loaded machine) clicks or

@@ -35,8 +35,21 @@ class SolverCrashed(RuntimeError):
     """The solver's child process died (signal or non-zero exit) instead of answering."""
 
 
-def _run_child(problem: RosteringProblem, *, time_limit: float, workers: int, seed: int) -> Solution:
-    payload = pickle.dumps((problem, {"time_limit": time_limit, "workers": workers, "seed": seed}))
+def _run_child(
+    problem: RosteringProblem,
+    *,
+    time_limit: float,
+    workers: int,
+    seed: int,
+    track_first_full_cover: bool = False,
+) -> Solution:
+    options = {
+        "time_limit": time_limit,
+        "workers": workers,
+        "seed": seed,
+        "track_first_full_cover": track_first_full_cover,
+    }
+    payload = pickle.dumps((problem, options))
     try:
         done = subprocess.run(
             [sys.executable, *_CHILD],
@@ -55,15 +68,27 @@ def _run_child(problem: RosteringProblem, *, time_limit: float, workers: int, se
 
 
 def solve_isolated(
-    problem: RosteringProblem, *, time_limit: float = 20.0, workers: int = 4, seed: int = 1
+    problem: RosteringProblem,
+    *,
+    time_limit: float = 20.0,
+    workers: int = 4,
+    seed: int = 1,
+    track_first_full_cover: bool = False,
 ) -> Solution:
-    """`solver.solve` in a child process, with a retry on one worker and the greedy fallback."""
+    """`solver.solve` in a child process, with a retry on one worker and the greedy fallback.
+    `track_first_full_cover` is passed on to `solve` (the child attaches the callback itself)."""
     from staffing.rostering.solver import greedy_solution
 
     started = clock.perf_counter()
     for attempt_workers in dict.fromkeys((workers, 1)):  # the configured count, then one worker
         try:
-            return _run_child(problem, time_limit=time_limit, workers=attempt_workers, seed=seed)
+            return _run_child(
+                problem,
+                time_limit=time_limit,
+                workers=attempt_workers,
+                seed=seed,
+                track_first_full_cover=track_first_full_cover,
+            )
         except SolverCrashed as exc:
             logger.error("roster solver crashed with %s worker(s): %s", attempt_workers, exc)
     return greedy_solution(problem, started=started)

@@ -19,6 +19,9 @@ def small_problem():
 
 def test_the_child_process_gives_the_same_roster_as_solving_here():
     p = small_problem()
+    # The one solve in the test process (every other test solves in a child): the reference the
+    # child's answer is compared with. One worker, as in the retry after a crash: no parallel
+    # portfolio, deterministic for the seed.
     here = solve(p, time_limit=5, workers=1, seed=3)
     there = solve_isolated(p, time_limit=5, workers=1, seed=3)
     assert there.status == here.status and there.status in ("OPTIMAL", "FEASIBLE")
@@ -37,7 +40,7 @@ def test_a_child_that_aborts_is_reported_as_a_crash(monkeypatch):
 def test_a_crash_is_retried_on_one_worker_then_falls_back_to_the_greedy_roster(monkeypatch, caplog):
     calls = []
 
-    def crashing(problem, *, time_limit, workers, seed):
+    def crashing(problem, *, workers, **options):
         calls.append(workers)
         raise SolverCrashed("exit status -6")
 
@@ -53,11 +56,11 @@ def test_a_crash_is_retried_on_one_worker_then_falls_back_to_the_greedy_roster(m
 def test_a_crash_on_the_first_try_only_still_gives_a_solved_roster(monkeypatch):
     real, calls = isolated._run_child, []
 
-    def first_crashes(problem, *, time_limit, workers, seed):
+    def first_crashes(problem, *, workers, **options):
         calls.append(workers)
         if len(calls) == 1:
             raise SolverCrashed("exit status -6")
-        return real(problem, time_limit=time_limit, workers=workers, seed=seed)
+        return real(problem, workers=workers, **options)
 
     monkeypatch.setattr(isolated, "_run_child", first_crashes)
     solution = solve_isolated(small_problem(), time_limit=5, workers=4)
