@@ -15,9 +15,11 @@ PORT ?= 8000
 $(PY):
 	$(PYTHON_BIN) -m venv $(VENV)
 
+# Bytecode is compiled at install: every process (xdist workers, roster-solver children) then starts
+# without re-parsing the packages (PYTHONDONTWRITEBYTECODE is set on some machines).
 $(STAMP): requirements.lock | $(PY)
 	$(PY) -m pip install --quiet --disable-pip-version-check "uv>=0.5"
-	$(VENV)/bin/uv pip install --quiet -p $(PY) -r requirements.lock
+	$(VENV)/bin/uv pip install --quiet --compile-bytecode -p $(PY) -r requirements.lock
 	@test -f .env || printf '# Development checkout only (git-ignored); production sets real environment variables.\nDJANGO_DEBUG=1\n' > .env
 	touch $(STAMP)
 
