@@ -13,7 +13,8 @@ N/10 halls (5 % of them change hall mid-month), and a month of inputs streamed w
 (b) importing an evaluation CSV of --import-rows rows through import_customer_evaluations vs a
     plain COPY of the same file into a table of its columns (target: import ≤ 3 × COPY), and vs a
     COPY of the same rows into the two tables the import fills (evaluations and their facts, with
-    every index, key and trigger): the floor of storing them, printed for context.
+    every index, key and trigger): the floor of storing them, printed for context; and the import's
+    staging and checking alone (nothing stored) vs the plain COPY.
 
 Each comparison is measured --repeat times as back-to-back pairs (the machine is shared: a pair
 sees the same load), with each run's figures, the median ratio and the ratio of the fastest runs.
@@ -346,11 +347,33 @@ def bench_import(admin, month, rows: int, rng: random.Random, repeat: int) -> di
             transaction.set_rollback(True)
         return seconds
 
-    pairs, floors = [], []
+    def check_only(payload: bytes) -> float:
+        """Steps 1–2 of the import alone (stage the file, check every row; nothing stored), rolled
+        back: what any import that validates before writing pays on top of reading the file."""
+        from django.db import transaction
+
+        from assessment.services import imports
+
+        start = time.perf_counter()
+        with transaction.atomic(), connection.cursor() as cursor:
+            imports._stage(
+                cursor,
+                table=imports.EVALUATIONS.stage,
+                columns=imports.EVALUATION_COLUMNS,
+                file=io.BytesIO(payload),
+                filename="bench.csv",
+            )
+            cursor.execute(imports.EVALUATIONS.check_sql, imports._params(admin))
+            seconds = time.perf_counter() - start
+            transaction.set_rollback(True)
+        return seconds
+
+    pairs, floors, checks = [], [], []
     for r in range(repeat):
         payload = evaluation_file(people, month, rows, rng, f"IMP{int(time.time())}-{r}")
         copy_seconds, _ = timed(lambda data=payload: plain_copy(data))
         floor_seconds = copy_into_tables(payload)
+        checks.append((check_only(payload), copy_seconds))
         import_seconds, result = timed(
             lambda data=payload: import_customer_evaluations(
                 actor=admin, file=io.BytesIO(data), filename="bench.csv"
@@ -363,7 +386,13 @@ def bench_import(admin, month, rows: int, rng: random.Random, repeat: int) -> di
     again_seconds, again = timed(
         lambda: import_customer_evaluations(actor=admin, file=io.BytesIO(payload), filename="bench.csv")
     )
-    return {"pairs": pairs, "floors": floors, "again": again_seconds, "again_created": again.created}
+    return {
+        "pairs": pairs,
+        "floors": floors,
+        "checks": checks,
+        "again": again_seconds,
+        "again_created": again.created,
+    }
 
 
 def _median(values: list[float]) -> float:
@@ -468,6 +497,11 @@ def main(argv: list[str]) -> int:
             "import that stores them):"
         )
         _print_pairs(imp["floors"], ("import", "COPY into the tables"), 0)
+        print(
+            "    the import's first two steps alone (stage the file and check every row, nothing stored) vs "
+            "the plain COPY (no target; what validating costs before anything is written):"
+        )
+        _print_pairs(imp["checks"], ("stage and check", "COPY"), 0)
         print(f"    re-import of the last file: {imp['again']:.2f} s, {imp['again_created']} created")
     print(_conditions())
     return 0

@@ -146,32 +146,9 @@ def _record(cursor, facts) -> FactWriteResult:
     if duplicates:
         raise FactInvalid(_("The same evidence and measure appear twice in one batch."))
 
-    # A changed fact of a person whose month is published would silently rewrite the evidence of
-    # frozen numbers. The same look-up of the stored facts finds the months that facts move out of
-    # (a re-dated piece of evidence): those months change too.
-    cursor.execute(
-        """
-        SELECT count(*) FILTER (
-                   WHERE (f.staff_id, f.hall_id, f.occurred_on, f.value, f.evidence_label)
-                         IS DISTINCT FROM (i.staff_id, i.hall_id, i.occurred_on, i.value, i.evidence_label)
-                     AND EXISTS (
-                         SELECT 1 FROM assessment_monthlyresult r
-                         JOIN assessment_resultrun rr ON rr.id = r.run_id AND rr.status = 'published'
-                         WHERE r.staff_id = f.staff_id AND r.month = f.month)),
-               coalesce(array_agg(DISTINCT f.month)
-                   FILTER (WHERE f.month <> date_trunc('month', i.occurred_on)::date), '{}')
-        FROM _incoming_facts i
-        JOIN assessment_scorefact f
-          ON f.evidence_type = i.evidence_type AND f.evidence_id = i.evidence_id AND f.measure = i.measure
-        """
-    )
-    frozen, moved_from = cursor.fetchone()
-    if frozen:
-        raise FactsFrozen(_("These facts belong to a published month and can no longer change."))
-
-    # Lock the months' revision rows (those the facts go to and those they leave): fact writers of
-    # one month queue here, and the monthly job's share lock on the same row makes its read of the
-    # facts a clean cut between revisions.
+    # Lock the revision rows of the months the facts go to: fact writers of one month queue here,
+    # and the monthly job's share lock on the same row makes its read of the facts a clean cut
+    # between revisions.
     cursor.execute(
         """
         INSERT INTO assessment_factrevision (month, revision, changed_at)
@@ -183,54 +160,125 @@ def _record(cursor, facts) -> FactWriteResult:
         """
         SELECT month, revision + 1 FROM assessment_factrevision
         WHERE month IN (SELECT DISTINCT date_trunc('month', occurred_on)::date FROM _incoming_facts)
-           OR month = ANY(%s::date[])
         ORDER BY month FOR UPDATE
-        """,
-        [moved_from],
+        """
     )
     next_revision = dict(cursor.fetchall())
+    revisions = [list(next_revision), list(next_revision.values())]
+
+    # New evidence first: one INSERT of every fact whose key is not stored yet. An import of new
+    # rows (the usual case, and every evaluation import) ends here, without looking up the stored
+    # facts: that join is the most expensive statement of a batch (PostgreSQL hashes the whole
+    # fact table for it).
+    cursor.execute(
+        "CREATE TEMP TABLE _inserted_facts (evidence_type text, evidence_id bigint, measure text) ON COMMIT DROP"
+    )
     cursor.execute(
         """
-        WITH written AS (
-        INSERT INTO assessment_scorefact
-            (staff_id, hall_id, month, occurred_on, source, measure, value,
-             evidence_type, evidence_id, evidence_label, revision, recorded_at)
-        SELECT i.staff_id, i.hall_id, rv.month, i.occurred_on, i.source, i.measure, i.value,
-               i.evidence_type, i.evidence_id, left(i.evidence_label, 200), rv.revision, now()
-        FROM _incoming_facts i
-        JOIN unnest(%s::date[], %s::bigint[]) AS rv(month, revision)
-          ON rv.month = date_trunc('month', i.occurred_on)::date
-        ON CONFLICT (evidence_type, evidence_id, measure) DO UPDATE SET
-            staff_id = EXCLUDED.staff_id, hall_id = EXCLUDED.hall_id, month = EXCLUDED.month,
-            occurred_on = EXCLUDED.occurred_on, value = EXCLUDED.value,
-            evidence_label = EXCLUDED.evidence_label, revision = EXCLUDED.revision,
-            recorded_at = EXCLUDED.recorded_at
-        WHERE (assessment_scorefact.staff_id, assessment_scorefact.hall_id, assessment_scorefact.occurred_on,
-               assessment_scorefact.value, assessment_scorefact.evidence_label)
-              IS DISTINCT FROM (EXCLUDED.staff_id, EXCLUDED.hall_id, EXCLUDED.occurred_on,
-                                EXCLUDED.value, EXCLUDED.evidence_label)
-        RETURNING month, (xmax = 0) AS inserted
+        WITH inserted AS (
+            INSERT INTO assessment_scorefact
+                (staff_id, hall_id, month, occurred_on, source, measure, value,
+                 evidence_type, evidence_id, evidence_label, revision, recorded_at)
+            SELECT i.staff_id, i.hall_id, rv.month, i.occurred_on, i.source, i.measure, i.value,
+                   i.evidence_type, i.evidence_id, left(i.evidence_label, 200), rv.revision, now()
+            FROM _incoming_facts i
+            JOIN unnest(%s::date[], %s::bigint[]) AS rv(month, revision)
+              ON rv.month = date_trunc('month', i.occurred_on)::date
+            ON CONFLICT (evidence_type, evidence_id, measure) DO NOTHING
+            RETURNING month, evidence_type, evidence_id, measure
+        ), kept AS (
+            INSERT INTO _inserted_facts SELECT evidence_type, evidence_id, measure FROM inserted
         )
-        SELECT month, count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted)
-        FROM written GROUP BY month
+        SELECT month, count(*) FROM inserted GROUP BY month
         """,
-        [list(next_revision), list(next_revision.values())],
+        revisions,
     )
-    written = cursor.fetchall()
-    created = sum(row[1] for row in written)
-    updated = sum(row[2] for row in written)
+    inserted = dict(cursor.fetchall())
+    created = sum(inserted.values())
+    updated, updated_months, moved_from = 0, set(), []
+    cursor.execute("SELECT count(*) FROM _incoming_facts")
+    total = cursor.fetchone()[0]
+    if created < total:
+        updated, updated_months, moved_from = _update_stored(cursor, revisions)
+    cursor.execute("DROP TABLE _inserted_facts")
     # A fact that moved out of a month (always a change: its day differs) changed that month too.
-    changed_months = sorted({row[0] for row in written} | set(moved_from))
+    changed_months = sorted(set(inserted) | updated_months | set(moved_from))
     if changed_months:
         cursor.execute(
             "UPDATE assessment_factrevision SET revision = revision + 1, changed_at = now() WHERE month = ANY(%s)",
             [changed_months],
         )
-    cursor.execute("SELECT count(*) FROM _incoming_facts")
-    total = cursor.fetchone()[0]
     return FactWriteResult(
         created=created, updated=updated, unchanged=total - created - updated, months=tuple(changed_months)
     )
+
+
+def _update_stored(cursor, revisions: list) -> tuple[int, set, list]:
+    """The facts of the batch whose key was stored before: update those whose figures changed.
+    (updated, the months they are in now, the months they moved out of). Raises FactsFrozen,
+    rolling back the batch, when one of them belongs to a person whose month is published."""
+    cursor.execute(
+        """
+        CREATE TEMP TABLE _stored_facts ON COMMIT DROP AS
+        SELECT i.* FROM _incoming_facts i
+        WHERE NOT EXISTS (
+            SELECT 1 FROM _inserted_facts n
+            WHERE n.evidence_type = i.evidence_type AND n.evidence_id = i.evidence_id AND n.measure = i.measure
+        )
+        """
+    )
+    # A changed fact of a person whose month is published would silently rewrite the evidence of
+    # frozen numbers. The same look-up finds the months that facts move out of (a re-dated piece
+    # of evidence): those months change too.
+    cursor.execute(
+        """
+        SELECT count(*) FILTER (
+                   WHERE (f.staff_id, f.hall_id, f.occurred_on, f.value, f.evidence_label)
+                         IS DISTINCT FROM (i.staff_id, i.hall_id, i.occurred_on, i.value, left(i.evidence_label, 200))
+                     AND EXISTS (
+                         SELECT 1 FROM assessment_monthlyresult r
+                         JOIN assessment_resultrun rr ON rr.id = r.run_id AND rr.status = 'published'
+                         WHERE r.staff_id = f.staff_id AND r.month = f.month)),
+               coalesce(array_agg(DISTINCT f.month)
+                   FILTER (WHERE f.month <> date_trunc('month', i.occurred_on)::date), '{}')
+        FROM _stored_facts i
+        JOIN assessment_scorefact f
+          ON f.evidence_type = i.evidence_type AND f.evidence_id = i.evidence_id AND f.measure = i.measure
+        """
+    )
+    frozen, moved_from = cursor.fetchone()
+    if frozen:
+        raise FactsFrozen(_("These facts belong to a published month and can no longer change."))
+    if moved_from:
+        # The months facts leave are locked too (after the months they join, which this batch
+        # already holds: a writer moving facts the other way at the same moment is a deadlock,
+        # which PostgreSQL breaks by failing one of the two; nothing is half-written).
+        cursor.execute(
+            "SELECT month FROM assessment_factrevision WHERE month = ANY(%s::date[]) ORDER BY month FOR UPDATE",
+            [moved_from],
+        )
+    cursor.execute(
+        """
+        WITH changed AS (
+            UPDATE assessment_scorefact f SET
+                staff_id = i.staff_id, hall_id = i.hall_id, month = rv.month, occurred_on = i.occurred_on,
+                value = i.value, evidence_label = left(i.evidence_label, 200), revision = rv.revision,
+                recorded_at = now()
+            FROM _stored_facts i
+            JOIN unnest(%s::date[], %s::bigint[]) AS rv(month, revision)
+              ON rv.month = date_trunc('month', i.occurred_on)::date
+            WHERE f.evidence_type = i.evidence_type AND f.evidence_id = i.evidence_id AND f.measure = i.measure
+              AND (f.staff_id, f.hall_id, f.occurred_on, f.value, f.evidence_label)
+                  IS DISTINCT FROM (i.staff_id, i.hall_id, i.occurred_on, i.value, left(i.evidence_label, 200))
+            RETURNING f.month
+        )
+        SELECT month, count(*) FROM changed GROUP BY month
+        """,
+        revisions,
+    )
+    changed = dict(cursor.fetchall())
+    cursor.execute("DROP TABLE _stored_facts")
+    return sum(changed.values()), set(changed), list(moved_from)
 
 
 @transaction.atomic

@@ -88,6 +88,56 @@ def test_a_fact_behind_published_numbers_cannot_change(branch, clerk_staff, bran
     assert add_facts(fact_input(clerk_staff, Measure.SALES, 5, evidence_id=10)).created == 1
 
 
+def test_a_batch_of_new_changed_and_unchanged_facts_is_counted_and_stamped_with_one_revision(clerk_staff):
+    add_facts(
+        fact_input(clerk_staff, Measure.SALES, 100, evidence_id=21),
+        fact_input(clerk_staff, Measure.SALES, 200, evidence_id=22),
+    )
+    result = add_facts(
+        fact_input(clerk_staff, Measure.SALES, 100, evidence_id=21),  # unchanged
+        fact_input(clerk_staff, Measure.SALES, 250, evidence_id=22),  # changed
+        fact_input(clerk_staff, Measure.SALES, 300, evidence_id=23),  # new
+    )
+    assert (result.created, result.updated, result.unchanged, result.months) == (1, 1, 1, (OCTOBER,))
+    stored = {f.evidence_id: (f.value, f.revision) for f in ScoreFact.objects.all()}
+    assert stored == {21: (Decimal("100.00"), 1), 22: (Decimal("250.00"), 2), 23: (Decimal("300.00"), 2)}
+    assert revision() == 2
+
+
+def test_a_refused_change_takes_the_new_facts_of_its_batch_back_with_it(branch, clerk_staff, branch_manager):
+    from assessment.models import FactTotal
+
+    add_facts(fact_input(clerk_staff, Measure.SALES, 100, evidence_id=31))
+    publish_results(run=compute_month_results(branch=branch, month=OCTOBER), actor=branch_manager)
+    before = (revision(), list(FactTotal.objects.values_list("fact_count", "total")))
+    with pytest.raises(FactsFrozen):
+        # The new fact is written before the stored one is found changed: both go.
+        add_facts(
+            fact_input(clerk_staff, Measure.SALES, 5, evidence_id=32),
+            fact_input(clerk_staff, Measure.SALES, 999, evidence_id=31),
+        )
+    assert list(ScoreFact.objects.values_list("evidence_id", "value")) == [(31, Decimal("100.00"))]
+    assert (revision(), list(FactTotal.objects.values_list("fact_count", "total"))) == before
+
+
+def test_a_long_label_recorded_again_is_unchanged_even_in_a_published_month(
+    branch, clerk_staff, branch_manager
+):
+    from assessment.services.facts import StagedFacts
+
+    f = fact_input(clerk_staff, Measure.SALES, 100, evidence_id=41)
+    # A set-based importer's SELECT may produce a label longer than the 200 characters stored.
+    staged = StagedFacts(
+        "SELECT %s, %s, %s::date, %s, %s, %s, %s, %s, repeat('x', 250)",
+        [f.staff_id, f.hall_id, f.occurred_on, f.source, f.measure, f.value, f.evidence_type, f.evidence_id],
+    )
+    record_score_facts(facts=staged)
+    publish_results(run=compute_month_results(branch=branch, month=OCTOBER), actor=branch_manager)
+    again = record_score_facts(facts=staged)  # stored cut to 200 characters: the same fact, not a change
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 1)
+    assert ScoreFact.objects.get().evidence_label == "x" * 200
+
+
 def test_a_hall_manager_rates_a_clerk_and_a_correction_replaces_the_fact(clerk_staff, hall_manager):
     rating = rate_staff(
         actor=hall_manager,
