@@ -37,7 +37,12 @@ def _entries(po: Path) -> list[dict]:
 
 
 def test_there_are_catalogues():
-    assert {p.relative_to(ROOT).parts[0] for p in CATALOGUES} >= {"locale", "assessment", "complaints", "training"}
+    assert {p.relative_to(ROOT).parts[0] for p in CATALOGUES} >= {
+        "locale",
+        "assessment",
+        "complaints",
+        "training",
+    }
 
 
 @pytest.mark.parametrize("po", CATALOGUES, ids=lambda p: str(p.relative_to(ROOT)))
