@@ -23,6 +23,7 @@ AUDIT_ACTION_LABELS = {
     "mystery.visit.closed": _("Inspection closed"),
     "mystery.rectification.submitted": _("Rectification evidence submitted"),
     "mystery.rectification.reviewed": _("Rectification evidence reviewed"),
+    "mystery.template.created": _("Checklist created"),
     "mystery.template.versioned": _("Checklist version created"),
     "mystery.template.edited": _("Checklist draft edited"),
     "mystery.template.activated": _("Checklist version put in force"),

@@ -210,6 +210,7 @@ ACTION_DATA_LABELS = {
     ("assessment.scheme.activated", "from"): _("in force from"),
     ("assessment.results.computed", "staff"): _("people assessed"),
     ("assessment.results.published", "staff"): _("people assessed"),
+    ("mystery.template.created", "from"): _("made from checklist"),
     ("mystery.template.versioned", "from"): _("made from checklist"),
     ("complaints.complaint.handed_over", "from"): _("previous handler"),
     ("complaints.complaint.handed_over", "to"): _("new handler"),

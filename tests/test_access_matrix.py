@@ -1163,6 +1163,10 @@ ACCESS: dict[str, Access] = {
     "assessment:mystery:report": Access(every(200, anonymous=LOGIN, hr_client=LOGIN, clerk=403)),
     "assessment:mystery:report-export": Access(every(200, anonymous=LOGIN, hr_client=LOGIN, clerk=403)),
     "assessment:mystery:template-list": Access(PAGE_LIST),
+    # A new checklist (GET: the form; its POST is tested in test_checklist_pages): market department only.
+    "assessment:mystery:template-create": Access(
+        every(403, anonymous=LOGIN, hr_client=LOGIN, inspector=200, admin_user=200)
+    ),
     "assessment:mystery:template-detail": Access(
         every((200, 200), anonymous=(LOGIN, LOGIN), hr_client=(LOGIN, LOGIN)), kwargs=mystery_template_pk
     ),

@@ -1,4 +1,5 @@
-"""Forms of the checklist editor: a draft's categories and its items, two formsets posted together
+"""Forms of the checklist editor: a new checklist's name and what it starts from
+(`NewChecklistForm`); a draft's categories and its items, two formsets posted together
 (`ChecklistEditor`), with the revision the page showed.
 
 Every check of checklist_services.validate_checklist is made here too, so the errors stand beside
@@ -10,8 +11,11 @@ from decimal import Decimal
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from assessment.mystery_shop import checklist_services
 from assessment.mystery_shop.checklist_services import MAX_CATEGORIES, MAX_ITEMS, CategorySpec, ItemSpec
+from assessment.mystery_shop.forms import MysteryServiceForm
 from assessment.mystery_shop.models import ChecklistItem, ChecklistTemplate
 
 LAST = 10**6  # rows without a position number go last, in the order they were posted
@@ -264,3 +268,51 @@ class ActivateForm(forms.Form):
     """The confirmation of putting a version in force, with the revision the page showed."""
 
     revision = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class NewChecklistForm(MysteryServiceForm):
+    """A new checklist: its name and what it starts from — nothing, or a copy of any version of
+    any checklist (grouped by name; `groups` as selectors.template_versions returns them). A name
+    another checklist has (case aside) is refused beside the name by the service."""
+
+    name = forms.CharField(
+        label=_("Checklist name"),
+        max_length=checklist_services.NAME_MAX_LENGTH,
+        help_text=_("For example: class-B partner hall checklist, or phone and online channel checklist."),
+    )
+    source = forms.TypedChoiceField(
+        label=_("Start from"),
+        coerce=int,
+        required=False,
+        empty_value=None,
+        error_messages={"invalid_choice": _("Choose one of the checklist versions listed.")},
+    )
+
+    def __init__(self, *args, groups: list[tuple[str, list[ChecklistTemplate]]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.versions = {t.pk: t for _name, versions in groups for t in versions}
+        self.fields["source"].choices = [
+            ("", _("Nothing: an empty checklist")),
+            *[(name, [(t.pk, self._label(t)) for t in versions]) for name, versions in groups],
+        ]
+
+    @staticmethod
+    def _label(template: ChecklistTemplate) -> str:
+        label = _("version %(v)s") % {"v": template.version}
+        if template.is_active:
+            label = _("%(version)s, in force") % {"version": label}
+        items = getattr(template, "item_count", None)
+        if items is None:
+            return label
+        return ngettext("%(version)s (%(items)s item)", "%(version)s (%(items)s items)", items) % {
+            "version": label,
+            "items": items,
+        }
+
+    def perform(self, *, actor):
+        source = self.cleaned_data["source"]
+        return checklist_services.create_checklist(
+            actor=actor,
+            name=self.cleaned_data["name"],
+            source=self.versions[source] if source is not None else None,
+        )

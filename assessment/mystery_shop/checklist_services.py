@@ -1,6 +1,8 @@
 """Writes of the checklist editor (market department): new versions, editing a draft, putting a
 version in force. One use case, one function, one transaction, audited in it.
 
+A checklist's life: `create_checklist` starts a new name with a draft version 1, empty or copied
+from any version of another name (names are unique without case: also a database rule).
 A version's life: `create_template_version` copies any version into a new draft (the next number);
 `update_template` replaces a draft's categories and items; `activate_template` puts it in force
 (the version in force before it steps down). A version in force, or one any visit was judged by,
@@ -18,10 +20,17 @@ retiring it waits for the visit, or the visit sees it retired and is refused.
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Value
+from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
-from assessment.mystery_shop.exceptions import TemplateFrozen, TemplateInvalid, VersionConflict
+from assessment.mystery_shop.exceptions import (
+    ChecklistNameTaken,
+    TemplateFrozen,
+    TemplateInvalid,
+    VersionConflict,
+)
 from assessment.mystery_shop.models import ChecklistCategory, ChecklistItem, ChecklistTemplate, Visit
 from halls.audit import record_audit
 from halls.permissions import require_permission
@@ -205,6 +214,57 @@ def _write_checklist(template: ChecklistTemplate, categories: list[CategorySpec]
                 )
             )
     ChecklistItem.objects.bulk_create(items)
+
+
+NAME_MAX_LENGTH = ChecklistTemplate._meta.get_field("name").max_length
+
+
+def _name_taken() -> ChecklistNameTaken:
+    return ChecklistNameTaken(
+        _("A checklist with this name already exists (names are compared without case).")
+    )
+
+
+@transaction.atomic(durable=True)
+def create_checklist(*, actor, name: str, source: ChecklistTemplate | None = None) -> ChecklistTemplate:
+    """Start a new checklist: a draft version 1 named `name` (trimmed), empty or with the
+    categories and items of `source` (any version of another name; it and the visits judged by it
+    stay as they are). The draft is then edited and put in force like any other. Refuses a blank
+    or too long name (TemplateInvalid on `name`) and a name another checklist has, compared
+    without case (ChecklistNameTaken) — also when a concurrent creation wins the race (the
+    database's unique (lower(name), version) index and its one-spelling trigger). `source` is
+    locked (FOR NO KEY UPDATE) so an edit of it meanwhile waits and the copy is one state of it."""
+    require_permission(actor, "mystery.manage_templates")
+    name = name.strip()
+    if not name:
+        raise TemplateInvalid(_("Name the checklist."), field="name")
+    if len(name) > NAME_MAX_LENGTH:
+        raise TemplateInvalid(
+            _("A checklist name has at most %(n)s characters.") % {"n": NAME_MAX_LENGTH}, field="name"
+        )
+    # lower() in the database, as the unique index compares (Python's lower() differs for a few
+    # characters).
+    if ChecklistTemplate.objects.alias(key=Lower("name")).filter(key=Lower(Value(name))).exists():
+        raise _name_taken()
+    if source is not None:
+        source = ChecklistTemplate.objects.select_for_update(no_key=True).get(pk=source.pk)
+    try:
+        with transaction.atomic():
+            new = ChecklistTemplate.objects.create(name=name, version=1, is_active=False)
+    except IntegrityError as exc:  # a concurrent creation of the same name, in any spelling
+        raise _name_taken() from exc
+    specs = checklist_specs(source) if source is not None else []
+    _write_checklist(new, specs)
+    data = {
+        "name": new.name,
+        "version": new.version,
+        "categories": len(specs),
+        "items": sum(len(c.items) for c in specs),
+    }
+    if source is not None:
+        data["from"] = f"{source.name} v{source.version}"
+    record_audit(actor=actor, action="mystery.template.created", subject=new, data=data)
+    return new
 
 
 @transaction.atomic(durable=True)

@@ -1,7 +1,8 @@
 """The checklist pages: versions per name, one version, and — for the market department
-(`mystery.manage_templates`) — a new draft copied from a version, the draft's editor (a formset)
-and putting a version in force behind a confirmation page. The rules live in
-checklist_services: a version in force or used by any visit is read-only here and there.
+(`mystery.manage_templates`) — a new checklist (a new name, empty or copied from any version), a
+new draft copied from a version, the draft's editor (a formset) and putting a version in force
+behind a confirmation page. The rules live in checklist_services: a version in force or used by
+any visit is read-only here and there.
 
 Checklists belong to no hall, so the permission is checked first (a 403 before any 404)."""
 
@@ -15,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from assessment.mystery_shop import checklist_services as services
 from assessment.mystery_shop import selectors
-from assessment.mystery_shop.checklist_forms import ActivateForm, ChecklistEditor
+from assessment.mystery_shop.checklist_forms import ActivateForm, ChecklistEditor, NewChecklistForm
 from assessment.mystery_shop.exceptions import TemplateFrozen, VersionConflict
 from assessment.mystery_shop.models import ChecklistTemplate
 from halls.exceptions import DomainError
@@ -48,6 +49,33 @@ def template_list(request):
         "can_report": has_permission(request.user, "mystery.report"),
     }
     return render(request, "assessment/mystery_shop/template_list.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def template_create(request):
+    """Start a new checklist under a new name (create_checklist): empty, or copied from any
+    version. Then the draft's editor opens. A missing name or one another checklist has answers
+    400 with the error beside the name."""
+    require_permission(request.user, MANAGE)
+    posted = request.method == "POST"
+    form = NewChecklistForm(
+        request.POST if posted else None, groups=selectors.template_versions(with_usage=False)
+    )
+    if posted and form.is_valid():
+        created = form.save(actor=request.user)
+        if created is not None:
+            messages.success(
+                request,
+                _(
+                    "Checklist “%(name)s” was created as a draft: add its categories and items, then put it in force."
+                )
+                % {"name": created.name},
+            )
+            return _see_other(_url("template-edit", created))
+    return render(
+        request, "assessment/mystery_shop/template_create.html", {"form": form}, status=400 if posted else 200
+    )
 
 
 @login_required

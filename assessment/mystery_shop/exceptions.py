@@ -44,3 +44,9 @@ class TemplateFrozen(DomainError):
     force. Changes go into a new version."""
 
     field = None
+
+
+class ChecklistNameTaken(DomainError):
+    """Another checklist already has this name (compared without case)."""
+
+    field = "name"

@@ -9,10 +9,12 @@ here reaches its rows through it.
 import uuid
 from decimal import Decimal
 
+import pgtrigger
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower, Trim
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -33,6 +35,29 @@ def photo_path(instance, filename: str) -> str:
 # --- Checklists -----------------------------------------------------------------------------------
 
 
+# pg_advisory_xact_lock(namespace, hash of the lowered name): the namespace keeps other apps' locks
+# apart (complaints 5001, training 6001).
+CHECKLIST_NAME_LOCK_NAMESPACE = 7_001
+
+# A checklist name has one spelling: a row whose name equals another row's but for case is refused
+# (SQLSTATE 23505, so Django raises IntegrityError as for a unique index). The transaction-level
+# advisory lock on the lowered name makes two writers of one name wait for each other, so the
+# second one's look-up sees the first one's committed row (READ COMMITTED: a new snapshot per
+# statement); a hash collision only makes two unrelated names wait.
+ONE_SPELLING_PER_NAME = f"""
+PERFORM pg_advisory_xact_lock({CHECKLIST_NAME_LOCK_NAMESPACE}, hashtext(lower(NEW.name)));
+IF EXISTS (
+    SELECT 1 FROM {{meta.db_table}} t
+    WHERE lower(t.name) = lower(NEW.name) AND t.name <> NEW.name AND t.id <> NEW.id
+) THEN
+    RAISE EXCEPTION 'checklist name "%" is already used in another spelling', NEW.name
+        USING ERRCODE = 'unique_violation', TABLE = '{{meta.db_table}}',
+              CONSTRAINT = 'mystery_template_one_spelling_per_name';
+END IF;
+RETURN NEW;
+"""
+
+
 class ChecklistTemplateQuerySet(models.QuerySet):
     def in_force(self) -> "ChecklistTemplateQuerySet":
         """The versions in force, one per checklist name (a hall checklist, a phone checklist…),
@@ -46,7 +71,13 @@ class ChecklistTemplate(models.Model):
     judged by. Only a draft — neither active nor used — is edited (checklist_services.update_template).
 
     `version` numbers the versions of one name; `revision` counts the edits of this version: the
-    editor posts the revision it showed and a stale one is refused (VersionConflict)."""
+    editor posts the revision it showed and a stale one is refused (VersionConflict).
+
+    A checklist *is* its name: names are compared without case, and one name has one spelling
+    across its versions ("Phone checklist" v1 and "phone checklist" v2 cannot both exist). The
+    database holds this with the unique (lower(name), version) index — a new name starts at
+    version 1, so two creations of one name in two spellings collide there — and the
+    `one_spelling_per_name` trigger for any other row (ONE_SPELLING_PER_NAME)."""
 
     name = models.CharField(_("name"), max_length=120)
     version = models.PositiveIntegerField(_("version"))
@@ -62,13 +93,25 @@ class ChecklistTemplate(models.Model):
         verbose_name_plural = _("checklist templates")
         ordering = ["name", "-version"]
         constraints = [
-            models.UniqueConstraint(fields=["name", "version"], name="mystery_template_name_version_unique"),
+            # Also serves the trigger's look-up of a name in another spelling (lower(name) = …).
+            models.UniqueConstraint(Lower("name"), "version", name="mystery_template_name_ci_version_unique"),
             models.UniqueConstraint(
                 fields=["name"], condition=Q(is_active=True), name="mystery_template_one_active_per_name"
             ),
+            models.CheckConstraint(
+                condition=~Q(name="") & Q(name=Trim("name")), name="mystery_template_name_trimmed"
+            ),
         ]
         indexes = [models.Index(fields=["updated_at", "id"], name="mystery_template_sync_idx")]
-        triggers = [touch_updated_at()]
+        triggers = [
+            touch_updated_at(),
+            pgtrigger.Trigger(
+                name="one_spelling_per_name",
+                operation=pgtrigger.Insert | pgtrigger.UpdateOf("name"),
+                when=pgtrigger.Before,
+                func=pgtrigger.Func(ONE_SPELLING_PER_NAME),
+            ),
+        ]
 
     def __str__(self):
         return f"{self.name} v{self.version}"

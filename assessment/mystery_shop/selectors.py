@@ -8,6 +8,7 @@ searches, reports and exports alike.
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db.models import Avg, Count, F, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce, TruncMonth
@@ -154,7 +155,19 @@ def _count_of(queryset):
     return Coalesce(Subquery(counted.values("n")), 0)
 
 
-def template_versions(*, with_usage: bool) -> list[tuple[str, list[ChecklistTemplate]]]:
+class ChecklistGroup(NamedTuple):
+    """One checklist: its name and its versions, newest first."""
+
+    name: str
+    versions: list[ChecklistTemplate]
+
+    @property
+    def in_force(self) -> ChecklistTemplate | None:
+        """The version in force (at most one per name), None while the checklist has none."""
+        return next((t for t in self.versions if t.is_active), None)
+
+
+def template_versions(*, with_usage: bool) -> list[ChecklistGroup]:
     """Every checklist version grouped by name, newest version first, with `item_count` and —
     for the market department only (`with_usage`) — `visit_count`, the visits judged by it, drafts
     and unpublished ones included (it decides whether the version is frozen; for anyone else it
@@ -168,7 +181,7 @@ def template_versions(*, with_usage: bool) -> list[tuple[str, list[ChecklistTemp
     groups: dict[str, list[ChecklistTemplate]] = {}
     for template in qs.order_by("name", "-version"):
         groups.setdefault(template.name, []).append(template)
-    return list(groups.items())
+    return [ChecklistGroup(name, versions) for name, versions in groups.items()]
 
 
 def template_detail(pk: int, *, with_usage: bool = False) -> ChecklistTemplate:

@@ -27,6 +27,7 @@ urlpatterns = [
     path("report/", views.report, name="report"),
     path("report/export.xlsx", views.report_export, name="report-export"),
     path("checklists/", checklist_views.template_list, name="template-list"),
+    path("checklists/new/", checklist_views.template_create, name="template-create"),
     path("checklists/<int:pk>/", checklist_views.template_detail, name="template-detail"),
     path(
         "checklists/<int:pk>/new-version/", checklist_views.template_new_version, name="template-new-version"

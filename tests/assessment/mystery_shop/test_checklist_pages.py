@@ -1,7 +1,7 @@
-"""The checklist editor pages: versions per name, a new draft from a version, the draft's formset
-(errors beside the fields, 409 when stale or frozen), putting a version in force behind a
-confirmation page; who may do what; pinned query counts (and those of the rectification list page
-and API)."""
+"""The checklist editor pages: versions per name, a new checklist (a new name, empty or copied), a new
+draft from a version, the draft's formset (errors beside the fields, 409 when stale or frozen),
+putting a version in force behind a confirmation page; who may do what; pinned query counts (and
+those of the rectification list page and API)."""
 
 import datetime
 from decimal import Decimal
@@ -18,8 +18,8 @@ from assessment.mystery_shop import services
 from assessment.mystery_shop.checklist_services import CategorySpec, ItemSpec
 from assessment.mystery_shop.models import ChecklistTemplate, Rectification
 from halls.models import AuditEvent
-from tests.assessment.mystery_shop.factories import default_template, published_visit, start
-from tests.pages import error_is_beside_field
+from tests.assessment.mystery_shop.factories import default_template, phone_checklist, published_visit, start
+from tests.pages import error_is_beside_field, field_error
 
 pytestmark = pytest.mark.django_db
 
@@ -438,7 +438,7 @@ def _msgids_of_new_files() -> set[str]:
     sources = [root / "mystery_shop" / f"checklist_{name}.py" for name in ("forms", "services", "views")]
     templates = [
         root / "templates/assessment/mystery_shop" / f"template_{name}.html"
-        for name in ("list", "detail", "edit", "activate")
+        for name in ("list", "detail", "edit", "activate", "create")
     ]
     for path in sources:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -465,3 +465,222 @@ def test_every_string_of_the_checklist_editor_has_a_chinese_translation():
     with translation.override("zh-hans"):
         untranslated = sorted(m for m in msgids if translation.gettext(m) == m)
     assert untranslated == []
+
+
+# --- a new checklist (a new name) -----------------------------------------------------------------
+
+PHONE = "Phone and online checklist"
+
+
+def new_checklist(client, name=PHONE, source=None):
+    return client.post(url("template-create"), {"name": name, "source": "" if source is None else source.pk})
+
+
+def checklist_sections(body: str) -> dict[str, str]:
+    """{checklist name: what its heading says is in force} on the list page."""
+    import re
+    from html import unescape
+
+    sections = re.findall(
+        r'<section [^>]*data-checklist="([^"]*)".*?<span [^>]*data-in-force>(.*?)</span>', body, re.S
+    )
+    return {unescape(name): unescape(text).strip() for name, text in sections}
+
+
+def test_the_market_department_creates_an_empty_checklist_and_adds_its_first_category_and_item(
+    client, inspector
+):
+    client.force_login(inspector)
+    listing = client.get(url("template-list")).content.decode()
+    assert f'href="{url("template-create")}"' in listing
+    form = client.get(url("template-create"))
+    assert form.status_code == 200
+    body = form.content.decode()
+    assert 'name="name"' in body and 'maxlength="120"' in body
+    assert f'<option value="{default_template().pk}">version 1, in force (15 items)</option>' in body
+
+    response = new_checklist(client, name=f"  {PHONE} ")
+    new = ChecklistTemplate.objects.get(name=PHONE)
+    assert response.status_code == 303 and response["Location"] == url("template-edit", new)
+    assert (new.version, new.is_active, new.items.count()) == (1, False, 0)
+    page = client.get(response["Location"])
+    assert "was created as a draft" in page.content.decode()
+    editor = page.context["editor"]
+    assert (len(editor.categories.forms), len(editor.items.forms)) == (1, 2)
+
+    data = editor_post(
+        new,
+        categories={0: {"name": "接通与应答", "ORDER": 1}},
+        items={0: {"code": "P01", "text": "三声内接听", "category": 0, "deduction": "5", "scope": "hall"}},
+    )
+    saved = client.post(url("template-edit", new), data)
+    assert saved.status_code == 303, saved.context["editor"].error_summary()
+    assert list(new.items.values_list("code", "text", "category__name")) == [
+        ("P01", "三声内接听", "接通与应答")
+    ]
+    event = AuditEvent.objects.get(action="mystery.template.created")
+    assert (event.actor, event.subject_id) == (inspector, str(new.pk))
+    assert event.data == {"name": PHONE, "version": 1, "categories": 0, "items": 0}
+    assert "Checklist created" in client.get(url("template-detail", new)).content.decode()  # its history
+
+
+def test_a_new_checklist_copied_from_a_version_has_its_categories_and_items_and_the_source_is_untouched(
+    client, inspector
+):
+    source = default_template()
+    before = list(source.items.order_by("position").values_list("pk", "code", "text", "deduction"))
+    client.force_login(inspector)
+    response = new_checklist(client, source=source)
+    copy = ChecklistTemplate.objects.get(name=PHONE)
+    assert response.status_code == 303 and response["Location"] == url("template-edit", copy)
+    assert list(copy.categories.order_by("position").values_list("name", flat=True)) == list(
+        source.categories.order_by("position").values_list("name", flat=True)
+    )
+    assert list(copy.items.order_by("position").values_list("code", "text", "deduction")) == [
+        row[1:] for row in before
+    ]
+    source.refresh_from_db()
+    assert source.is_active and source.revision == 1
+    assert list(source.items.order_by("position").values_list("pk", "code", "text", "deduction")) == before
+    event = AuditEvent.objects.get(action="mystery.template.created")
+    assert event.data["from"] == f"{source.name} v1" and event.data["items"] == 15
+
+
+@pytest.mark.parametrize("taken", [PHONE, PHONE.upper(), f" {PHONE.swapcase()} "])
+def test_a_name_another_checklist_has_is_an_error_beside_the_name_and_nothing_is_saved(
+    client, inspector, taken
+):
+    client.force_login(inspector)
+    new_checklist(client)
+    count, events = ChecklistTemplate.objects.count(), AuditEvent.objects.count()
+    response = new_checklist(client, name=taken, source=default_template())
+    assert response.status_code == 400
+    assert field_error(response, "name") == (
+        "A checklist with this name already exists (names are compared without case)."
+    )
+    assert error_is_beside_field(response, "name")
+    assert (ChecklistTemplate.objects.count(), AuditEvent.objects.count()) == (count, events)
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({"name": "", "source": ""}, "name", "This field is required."),
+        ({"name": "   ", "source": ""}, "name", "This field is required."),
+        (
+            {"name": "检" * 121, "source": ""},
+            "name",
+            "Ensure this value has at most 120 characters (it has 121).",
+        ),
+        ({"name": PHONE, "source": "999999"}, "source", "Choose one of the checklist versions listed."),
+    ],
+)
+def test_a_bad_name_or_source_is_an_error_beside_its_field(client, inspector, data, field, message):
+    client.force_login(inspector)
+    response = client.post(url("template-create"), data)
+    assert response.status_code == 400
+    assert field_error(response, field) == message
+    assert error_is_beside_field(response, field)
+    assert ChecklistTemplate.objects.count() == 1
+    assert not AuditEvent.objects.filter(action="mystery.template.created").exists()
+
+
+def test_an_empty_new_checklist_cannot_be_put_in_force(client, inspector):
+    client.force_login(inspector)
+    new_checklist(client)
+    new = ChecklistTemplate.objects.get(name=PHONE)
+    confirm = client.get(url("template-activate", new)).content.decode()
+    assert "The checklist has no items." in confirm
+    assert '<button type="submit" class="btn btn-success" disabled>' in confirm
+    refused = client.post(url("template-activate", new), {"revision": new.revision})
+    assert refused.status_code == 400
+    assert refused.context["form"].non_field_errors() == ["The checklist has no items."]
+    new.refresh_from_db()
+    assert not new.is_active
+    assert not AuditEvent.objects.filter(action="mystery.template.activated").exists()
+
+
+@pytest.mark.parametrize("role", ["hall_manager", "clerk", "branch_manager", "other_hall_manager"])
+def test_only_the_market_department_may_create_a_checklist(client, cast, role):
+    client.force_login(getattr(cast, role))
+    assert client.get(url("template-create")).status_code == 403
+    assert new_checklist(client, source=default_template()).status_code == 403
+    assert f'href="{url("template-create")}"' not in client.get(url("template-list")).content.decode()
+    assert list(ChecklistTemplate.objects.values_list("name", flat=True)) == [default_template().name]
+    assert not AuditEvent.objects.filter(action="mystery.template.created").exists()
+
+
+def test_the_list_shows_each_name_with_the_version_in_force(client, inspector, hall_manager, hall):
+    default = default_template()
+    checklists.activate_template(actor=inspector, template=draft(inspector))  # default: v2 in force
+    draft(inspector)  # and a v3 draft
+    phone_checklist(inspector, name=PHONE)  # v1 in force
+    checklists.create_template_version(actor=inspector, template=ChecklistTemplate.objects.get(name=PHONE))
+    checklists.create_checklist(actor=inspector, name="B类合作营业厅检查表")  # no version in force
+    start(inspector, hall, template=ChecklistTemplate.objects.get(name=PHONE, version=1))  # covert draft
+    expected = {
+        "B类合作营业厅检查表": "no version in force yet",
+        PHONE: "version 1 in force",
+        default.name: "version 2 in force",
+    }
+    client.force_login(inspector)
+    body = client.get(url("template-list")).content.decode()
+    assert checklist_sections(body) == expected
+    assert body.count("used by 1 inspection") == 1  # the phone checklist's v1
+    client.force_login(hall_manager)
+    body = client.get(url("template-list")).content.decode()
+    assert checklist_sections(body) == expected
+    assert "data-visit-count" not in body and "used by" not in body and "frozen" not in body
+
+
+def test_the_checklist_list_with_several_names_costs_the_same_queries_at_2_and_6_names(
+    client, inspector, hall_manager, hall
+):
+    def more_names(n):
+        for _ in range(n):
+            created = checklists.create_checklist(
+                actor=inspector, name=f"检查表{ChecklistTemplate.objects.count()}", source=default_template()
+            )
+            checklists.create_template_version(actor=inspector, template=created)
+
+    start(inspector, hall)
+    more_names(1)  # 2 names
+    counts = {}
+    for user in (inspector, hall_manager):
+        client.force_login(user)
+        page_queries(client, url("template-list"))  # warm the session and content-type caches
+        counts[user.username] = [page_queries(client, url("template-list"))]
+    client.force_login(inspector)
+    create_page = [page_queries(client, url("template-create"))]
+    more_names(4)  # 6 names
+    for user in (inspector, hall_manager):
+        client.force_login(user)
+        response = client.get(url("template-list"))
+        assert len(response.context["groups"]) == 6
+        counts[user.username].append(page_queries(client, url("template-list")))
+    client.force_login(inspector)
+    create_page.append(page_queries(client, url("template-create")))
+    assert counts["inspector"][0] == counts["inspector"][1]
+    assert counts["hall-manager"][0] == counts["hall-manager"][1]
+    assert create_page[0] == create_page[1]
+
+
+def test_the_new_checklist_page_is_translated_to_chinese(inspector):
+    from django.test import Client
+
+    client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    client.force_login(inspector)
+    page = client.get(url("template-create")).content.decode()
+    for chinese in (
+        "新建检查表",
+        "检查表名称",
+        "起始内容",
+        "不复制：空白检查表",
+        "第 1 版，启用中（15 项）",
+        "创建草稿",
+    ):
+        assert chinese in page, chinese
+    refused = client.post(url("template-create"), {"name": default_template().name.upper(), "source": ""})
+    assert "已有同名的检查表" in refused.content.decode()
+    listing = client.get(url("template-list")).content.decode()
+    assert "第 1 版启用中" in listing
