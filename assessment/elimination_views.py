@@ -95,6 +95,7 @@ def _section_tabs(user) -> dict:
     return {
         "can_view_runs": has_permission(user, "assessment.runs.view"),
         "can_rate": has_permission(user, "assessment.rate"),
+        "can_import": has_permission(user, "assessment.import"),
         **elimination_tabs(user),
     }
 

@@ -1,12 +1,16 @@
-"""Forms of the assessment pages: the results filters, computing a month, the supervisor rating."""
+"""Forms of the assessment pages: the results filters, computing a month, the supervisor rating,
+the imports of customer evaluations and daily KPI records."""
 
 from datetime import date
 
 from django import forms
+from django.core.validators import FileExtensionValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from assessment.services import rate_staff
+from assessment.exceptions import ImportRejected
+from assessment.models import FactImport
+from assessment.services import import_customer_evaluations, import_daily_kpis, rate_staff
 from assessment.services.compute import add_months
 from halls.forms import ServiceForm
 from halls.models import Hall
@@ -98,3 +102,44 @@ class RatingForm(ServiceForm):
     def perform(self, *, actor):
         data = dict(self.cleaned_data)
         return rate_staff(actor=actor, staff=data.pop("staff"), **data)
+
+
+class ImportForm(ServiceForm):
+    """A file of customer evaluations or daily KPI records (CSV or .xlsx), imported all or nothing;
+    a refused file's rows in error are kept in `row_errors` (line, column, message)."""
+
+    SERVICES = {
+        FactImport.Kind.EVALUATIONS: import_customer_evaluations,
+        FactImport.Kind.KPIS: import_daily_kpis,
+    }
+
+    kind = forms.ChoiceField(
+        label=_("Kind of records"), choices=FactImport.Kind.choices, initial=FactImport.Kind.EVALUATIONS
+    )
+    file = forms.FileField(
+        label=_("File"),
+        help_text=_("CSV (UTF-8) or Excel .xlsx, with the columns described below."),
+        # The service reads any name but .xlsx as CSV: a workbook of another format must not get there.
+        validators=[
+            FileExtensionValidator(["csv", "xlsx"], message=_("Choose a CSV (.csv) or Excel (.xlsx) file."))
+        ],
+        widget=forms.ClearableFileInput(
+            attrs={
+                "accept": ".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            }
+        ),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.row_errors: list[tuple[int, str, str]] = []
+
+    def add_domain_error(self, exc):
+        if isinstance(exc, ImportRejected):
+            self.row_errors = list(exc.errors)
+        super().add_domain_error(exc)
+
+    def perform(self, *, actor):
+        upload = self.cleaned_data["file"]
+        service = self.SERVICES[self.cleaned_data["kind"]]
+        return service(actor=actor, file=upload, filename=upload.name or "")

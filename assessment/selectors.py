@@ -7,10 +7,11 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import Prefetch, Q
 
-from assessment.models import IndicatorScore, MonthlyResult, ResultRun, ScoreFact, StarLevelChange
+from assessment.models import FactImport, IndicatorScore, MonthlyResult, ResultRun, ScoreFact, StarLevelChange
 from assessment.scoring import explain
 from assessment.services.compute import add_months
 from halls.models import Hall, Region
+from halls.scoping import scope_for
 from staffing.models import Staff
 
 
@@ -45,6 +46,15 @@ def run_results(*, run: ResultRun):
         .select_related("staff", "hall", "hall__region", "run", "run__branch")
         .order_by("post", "rank_in_branch", "staff__employee_no")
     )
+
+
+def import_history(*, user):
+    """Accepted import files, newest first, with who imported them. An import has no hall (a file
+    may span several), so a user sees their own imports; administrators, who see everything, all."""
+    imports = FactImport.objects.select_related("imported_by").order_by("-created_at", "-pk")
+    if scope_for(user).sees_everything:
+        return imports
+    return imports.filter(imported_by=user)
 
 
 def star_level_history(*, user):

@@ -1,7 +1,8 @@
 """Assessment pages: monthly results with trend sparklines, the score card behind a result, the
-hall ranking chart, computing and publishing runs, the supervisor rating form and the Excel export
-of a month's results. Views resolve objects through scoped selectors (another hall's is a 404),
-check the action permission (a 403) and hand forms to one service."""
+hall ranking chart, computing and publishing runs, the supervisor rating form, the Excel export
+of a month's results, and the imports of customer evaluations and daily KPI records with their
+format help, sample files and history. Views resolve objects through scoped selectors (another
+hall's is a 404), check the action permission (a 403) and hand forms to one service."""
 
 from datetime import date
 from decimal import Decimal
@@ -16,9 +17,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from assessment import selectors, services
 from assessment.elimination_views import section_tabs
-from assessment.forms import ComputeForm, RatingForm, ResultFilterForm, last_month
-from assessment.models import MonthlyResult, ResultRun
+from assessment.forms import ComputeForm, ImportForm, RatingForm, ResultFilterForm, last_month
+from assessment.import_formats import import_format, import_formats, import_rules
+from assessment.models import FactImport, MonthlyResult, ResultRun
 from assessment.services.compute import add_months
+from assessment.services.imports import MAX_REPORTED_ERRORS
 from assessment.tasks import compute_month_results_task
 from halls.exceptions import DomainError
 from halls.exports import XLSX_CONTENT_TYPE, Sheet, workbook_bytes
@@ -308,3 +311,61 @@ def rating(request):
             )
             return _see_other(reverse("assessment:rating"))
     return render(request, "assessment/rating.html", {"form": form, **_tabs(request.user)})
+
+
+def _imports_context(request, form: ImportForm) -> dict:
+    return {
+        "form": form,
+        "formats": import_formats(),
+        "rules": import_rules(),
+        "errors_cut_off": len(form.row_errors) >= MAX_REPORTED_ERRORS,
+        "page_obj": paginate(request, selectors.import_history(user=request.user)),
+        **_tabs(request.user),
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def imports(request):
+    """Import a file of customer evaluations or daily KPI records (all or nothing), with the format
+    of each kind, sample files and the history of the user's imports. A refused file answers 400
+    with the page and its row-by-row report; an accepted one redirects with the counts."""
+    require_permission(request.user, "assessment.import")
+    if request.method == "POST":
+        form = ImportForm(request.POST, request.FILES)
+        result = form.save(actor=request.user) if form.is_valid() else None
+        if result is not None:
+            record = result.import_record
+            messages.success(
+                request,
+                _("%(kind)s imported from %(file)s: %(rows)s rows, %(created)s new, %(unchanged)s unchanged.")
+                % {
+                    "kind": record.get_kind_display(),
+                    "file": record.filename,
+                    "rows": result.rows,
+                    "created": result.created,
+                    "unchanged": result.unchanged,
+                },
+            )
+            return _see_other(f"{reverse('assessment:imports')}?kind={record.kind}")
+        return render(request, "assessment/imports.html", _imports_context(request, form), status=400)
+    kind = request.GET.get("kind")
+    form = ImportForm(initial={"kind": kind} if kind in FactImport.Kind.values else None)
+    return render_list(
+        request,
+        page_template="assessment/imports.html",
+        results_template="assessment/_import_history.html",
+        context=_imports_context(request, form),
+    )
+
+
+@login_required
+@require_GET
+def import_sample(request, kind: str):
+    """A sample file of one kind of import: the header the import requires and two example rows."""
+    require_permission(request.user, "assessment.import")
+    sample = import_format(kind)
+    # With a byte order mark, Excel opens the UTF-8 file with its Chinese ratings intact.
+    response = HttpResponse(sample.sample_csv().encode("utf-8-sig"), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{sample.sample_filename}"'
+    return response

@@ -554,6 +554,8 @@ MYSTERY_INSPECT_POST = {
     "admin_user": (303, 303),
 }
 
+ASSESSMENT_IMPORT = every(200, anonymous=LOGIN, hr_client=LOGIN, inspector=403, clerk=403)
+
 
 ACCESS: dict[str, Access] = {
     # --- halls (pages) ---
@@ -976,6 +978,11 @@ ACCESS: dict[str, Access] = {
     "assessment:rating": Access(
         every(403, anonymous=LOGIN, hr_client=LOGIN, hall_manager=200, other_hall_manager=200, admin_user=200)
     ),
+    # Imports of evaluations and KPIs: hall and branch management (the service keeps rows to their
+    # halls); the HR system imports through the API, never through a page.
+    "assessment:imports": Access(ASSESSMENT_IMPORT),
+    "assessment:import-sample-evaluations": Access(ASSESSMENT_IMPORT),
+    "assessment:import-sample-kpis": Access(ASSESSMENT_IMPORT),
     # --- bottom-elimination list: HR sees confirmed lists; appeals by the clerk or hall manager ---
     "api-assessment-elimination-list": Access(every(200, anonymous=NO_TOKEN, inspector=403)),
     "api-assessment-elimination-detail": Access(

@@ -4,7 +4,9 @@ import datetime
 import itertools
 from decimal import Decimal
 
-from assessment.models import MEASURE_SOURCE, EvidenceType, Measure
+import factory
+
+from assessment.models import MEASURE_SOURCE, EvidenceType, FactImport, Measure
 from assessment.services import FactInput, record_score_facts
 from staffing.models import StaffPosting
 from tests.staffing.factories import StaffFactory
@@ -59,3 +61,15 @@ def move(staff, *, to_hall, on: datetime.date):
     StaffPosting.objects.create(staff=staff, hall=to_hall, post=staff.post, started_on=on)
     staff.hall = to_hall
     staff.save(update_fields=["hall"])
+
+
+class FactImportFactory(factory.django.DjangoModelFactory):
+    """An accepted import file's record (what the imports page lists), without importing rows."""
+
+    class Meta:
+        model = FactImport
+
+    kind = FactImport.Kind.EVALUATIONS
+    filename = factory.Sequence(lambda n: f"evaluations-{n}.csv")
+    rows = 10
+    created_rows = 10
