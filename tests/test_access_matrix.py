@@ -544,6 +544,16 @@ CHECKLIST_MANAGE = every(
     inspector=(200, 200),
     admin_user=(200, 200),
 )
+# Reading a draft checklist version: the market department only; anyone else cannot tell it from a
+# missing version (checklists belong to no hall, so "own" and "foreign" answer alike).
+CHECKLIST_DRAFT_PAGE = every(
+    (404, 404),
+    anonymous=(LOGIN, LOGIN),
+    hr_client=(LOGIN, LOGIN),
+    inspector=(200, 200),
+    admin_user=(200, 200),
+)
+CHECKLIST_DRAFT_API = {**CHECKLIST_DRAFT_PAGE, "anonymous": (NO_TOKEN, NO_TOKEN), "hr_client": (404, 404)}
 MYSTERY_INSPECT_POST = {
     **HALL_SEEN,
     "branch_manager": (403, 404),
@@ -1174,9 +1184,9 @@ ACCESS: dict[str, Access] = {
     "assessment:mystery:template-create": Access(
         every(403, anonymous=LOGIN, hr_client=LOGIN, inspector=200, admin_user=200)
     ),
-    "assessment:mystery:template-detail": Access(
-        every((200, 200), anonymous=(LOGIN, LOGIN), hr_client=(LOGIN, LOGIN)), kwargs=mystery_template_pk
-    ),
+    # A draft is the market department's: anyone else gets the 404 of a missing version (the version
+    # in force is read by everyone: tests/assessment/mystery_shop/test_checklist_visibility.py).
+    "assessment:mystery:template-detail": Access(CHECKLIST_DRAFT_PAGE, kwargs=mystery_draft_template_pk),
     "assessment:mystery:template-new-version": Access(
         {**CHECKLIST_MANAGE, "inspector": (SEE_OTHER, SEE_OTHER), "admin_user": (SEE_OTHER, SEE_OTHER)},
         kwargs=mystery_template_pk,
@@ -1185,9 +1195,7 @@ ACCESS: dict[str, Access] = {
     "assessment:mystery:template-edit": Access(CHECKLIST_MANAGE, kwargs=mystery_draft_template_pk),
     "assessment:mystery:template-activate": Access(CHECKLIST_MANAGE, kwargs=mystery_draft_template_pk),
     "api-inspection-template-list": Access(every(200, anonymous=NO_TOKEN)),
-    "api-inspection-template-detail": Access(
-        every((200, 200), anonymous=(NO_TOKEN, NO_TOKEN)), kwargs=mystery_template_pk
-    ),
+    "api-inspection-template-detail": Access(CHECKLIST_DRAFT_API, kwargs=mystery_draft_template_pk),
     "api-inspection-visit-list": Access(every(200, anonymous=NO_TOKEN)),
     "api-inspection-visit-detail": Access(
         {**HALL_SEEN, "anonymous": (NO_TOKEN, NO_TOKEN)}, kwargs=mystery_visit_pk("published")

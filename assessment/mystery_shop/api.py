@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 
 from assessment.filters import MonthFilter
+from assessment.mystery_shop import selectors
 from assessment.mystery_shop.models import (
     Answer,
     ChecklistCategory,
@@ -158,7 +159,10 @@ class RectificationFilterSet(UpdatedSinceFilterSet):
 
 @extend_schema(tags=["inspections"])
 class ChecklistTemplateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Checklist versions with their categories and items."""
+    """Checklist versions with their categories and items: every version for the market department;
+    for anyone else the versions in force and those of visits they can see (published ones of
+    their halls). A version left out answers 404, as for a missing id. There are no tombstones:
+    a version that leaves a caller's list when it is retired is not announced."""
 
     serializer_class = ChecklistTemplateSerializer
     filterset_class = UpdatedSinceFilterSet
@@ -168,14 +172,7 @@ class ChecklistTemplateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         return None  # checklists belong to no hall
 
     def get_queryset(self):
-        return ChecklistTemplate.objects.prefetch_related(
-            Prefetch(
-                "categories",
-                queryset=ChecklistCategory.objects.order_by("position").prefetch_related(
-                    Prefetch("items", queryset=ChecklistItem.objects.order_by("position"))
-                ),
-            )
-        )
+        return selectors.templates_with_items(user=self.request.user)
 
 
 @extend_schema(tags=["inspections"])

@@ -39,12 +39,13 @@ def _url(name: str, template) -> str:
 @login_required
 @require_GET
 def template_list(request):
-    """Every checklist name with its versions, newest first: which is in force, which are drafts
-    and — for the market department — how many visits each was used by."""
+    """Every checklist name with its versions, newest first: which is in force and — for the market
+    department — which are drafts and how many visits each was used by. Anyone else sees only the
+    versions in force and those of visits they can see (selectors.template_versions)."""
     require_permission(request.user, "mystery.view")
     can_manage = has_permission(request.user, MANAGE)
     context = {
-        "groups": selectors.template_versions(with_usage=can_manage),
+        "groups": selectors.template_versions(user=request.user, with_usage=can_manage),
         "can_manage": can_manage,
         "can_report": has_permission(request.user, "mystery.report"),
     }
@@ -60,7 +61,8 @@ def template_create(request):
     require_permission(request.user, MANAGE)
     posted = request.method == "POST"
     form = NewChecklistForm(
-        request.POST if posted else None, groups=selectors.template_versions(with_usage=False)
+        request.POST if posted else None,
+        groups=selectors.template_versions(user=request.user, with_usage=False),
     )
     if posted and form.is_valid():
         created = form.save(actor=request.user)
@@ -82,10 +84,11 @@ def template_create(request):
 @require_GET
 def template_detail(request, pk: int):
     """One version's categories and items; for the market department also its state, what can be
-    done to it and its audit trail."""
+    done to it and its audit trail. A version someone else may not read (a draft, a retired
+    version no visit of theirs used) is the 404 of a missing one."""
     require_permission(request.user, "mystery.view")
     can_manage = has_permission(request.user, MANAGE)
-    template = selectors.template_detail(pk, with_usage=can_manage)
+    template = selectors.template_detail(pk, user=request.user, with_usage=can_manage)
     context = {"template": template, "can_manage": can_manage}
     if can_manage:
         context.update(
@@ -116,9 +119,9 @@ def _render_editor(request, template, *, editor=None, refusal=None, refused=None
     return render(request, "assessment/mystery_shop/template_edit.html", context, status=status)
 
 
-def _current(pk: int):
+def _current(request, pk: int):
     """The version as it is now, with the editor for it or why it cannot be edited."""
-    template = selectors.template_detail(pk, with_usage=True)
+    template = selectors.template_detail(pk, user=request.user, with_usage=True)
     refusal = services.edit_refusal(template, used=template.visit_count > 0)
     return template, refusal
 
@@ -130,7 +133,7 @@ def template_edit(request, pk: int):
     visit is shown read-only with the reason, and a POST to it is refused (409); a stale revision
     answers 409 with the version as it is now; invalid rows answer 400 with errors beside them."""
     require_permission(request.user, MANAGE)
-    template, refusal = _current(pk)
+    template, refusal = _current(request, pk)
     if refusal:
         if request.method == "POST":
             return _render_editor(request, template, refusal=refusal, refused=refusal, status=409)
@@ -145,7 +148,7 @@ def template_edit(request, pk: int):
             actor=request.user, template=template, revision=editor.revision, categories=editor.specs()
         )
     except (VersionConflict, TemplateFrozen) as exc:
-        template, refusal = _current(pk)
+        template, refusal = _current(request, pk)
         fresh = None if refusal else ChecklistEditor(template=template)
         if fresh is not None:
             fresh.conflict = exc.message
@@ -170,7 +173,7 @@ def template_activate(request, pk: int):
     """Put a version in force (activate_template) behind this confirmation page, which shows what
     changes and anything that stops it. A stale revision answers 409 with the page as it is now."""
     require_permission(request.user, MANAGE)
-    template = selectors.template_detail(pk, with_usage=True)
+    template = selectors.template_detail(pk, user=request.user, with_usage=True)
     form = ActivateForm(request.POST or None, initial={"revision": template.revision})
     status, conflict = 200, None
     if request.method == "POST":
@@ -182,7 +185,7 @@ def template_activate(request, pk: int):
                 )
             except VersionConflict as exc:
                 status, conflict = 409, exc.message
-                template = selectors.template_detail(pk, with_usage=True)
+                template = selectors.template_detail(pk, user=request.user, with_usage=True)
                 form = ActivateForm(initial={"revision": template.revision})
             except DomainError as exc:
                 form.add_error(None, exc.message)

@@ -3,7 +3,9 @@
 Secrecy: a visit is visible to the hall's manager and staff (and every role that is not the market
 department) only once it has been published (`first_published_at` set); before that it exists for
 inspectors of its region only. `Visit.objects.visible_to(user)` is the one rule; every other model
-here reaches its rows through it.
+here reaches its rows through it — checklist versions too (`ChecklistTemplate.objects.visible_to`):
+outside the market department a version no longer in force is seen only through a visible visit,
+so an unpublished covert visit never makes its version visible.
 """
 
 import uuid
@@ -19,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from halls.models import Hall, Role
+from halls.permissions import has_permission
 from halls.scoping import scope_for
 from halls.triggers import touch_updated_at
 from staffing.models import Staff
@@ -63,6 +66,18 @@ class ChecklistTemplateQuerySet(models.QuerySet):
         """The versions in force, one per checklist name (a hall checklist, a phone checklist…),
         ordered by name: what an inspector chooses from when starting a visit."""
         return self.filter(is_active=True).order_by("name")
+
+    def visible_to(self, user) -> "ChecklistTemplateQuerySet":
+        """The versions `user` may read. The market department (`mystery.manage_templates`) reads
+        every version, drafts included. Everyone else — the hall's manager and clerks, branch
+        managers, HR clients — reads the versions in force and the versions that judged a visit
+        they can see (`Visit.objects.visible_to`: published visits of their halls), so a draft, and
+        a retired version used only by unpublished (covert) visits, is absent like one that does
+        not exist. One query: the visits are a subquery."""
+        if has_permission(user, "mystery.manage_templates"):
+            return self.all()
+        seen = Visit.objects.visible_to(user).order_by().values("template")
+        return self.filter(Q(is_active=True) | Q(pk__in=seen))
 
 
 class ChecklistTemplate(models.Model):

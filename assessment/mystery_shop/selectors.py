@@ -167,12 +167,15 @@ class ChecklistGroup(NamedTuple):
         return next((t for t in self.versions if t.is_active), None)
 
 
-def template_versions(*, with_usage: bool) -> list[ChecklistGroup]:
-    """Every checklist version grouped by name, newest version first, with `item_count` and —
-    for the market department only (`with_usage`) — `visit_count`, the visits judged by it, drafts
-    and unpublished ones included (it decides whether the version is frozen; for anyone else it
-    would count covert visits). One query at any number of versions."""
-    qs = ChecklistTemplate.objects.annotate(
+def template_versions(*, user, with_usage: bool) -> list[ChecklistGroup]:
+    """The checklist versions `user` may read (ChecklistTemplate.objects.visible_to: every version
+    for the market department; otherwise those in force and those of visits the user sees),
+    grouped by name, newest version first — a name with no version the user may read is left
+    out — with `item_count` and — for the market department only (`with_usage`) — `visit_count`,
+    the visits judged by it, drafts and unpublished ones included (it decides whether the version
+    is frozen; for anyone else it would count covert visits). One query at any number of
+    versions."""
+    qs = ChecklistTemplate.objects.visible_to(user).annotate(
         item_count=_count_of(ChecklistItem.objects),
         category_count=_count_of(ChecklistCategory.objects),
     )
@@ -184,10 +187,10 @@ def template_versions(*, with_usage: bool) -> list[ChecklistGroup]:
     return [ChecklistGroup(name, versions) for name, versions in groups.items()]
 
 
-def template_detail(pk: int, *, with_usage: bool = False) -> ChecklistTemplate:
-    """One version with its categories and their items in order (three queries); `visit_count`
-    annotated for the market department (`with_usage`), as in template_versions."""
-    qs = ChecklistTemplate.objects.prefetch_related(
+def templates_with_items(*, user):
+    """The versions `user` may read with their categories and their items in order (the API's
+    list and detail; three queries per page)."""
+    return ChecklistTemplate.objects.visible_to(user).prefetch_related(
         Prefetch(
             "categories",
             queryset=ChecklistCategory.objects.order_by("position").prefetch_related(
@@ -195,6 +198,13 @@ def template_detail(pk: int, *, with_usage: bool = False) -> ChecklistTemplate:
             ),
         )
     )
+
+
+def template_detail(pk: int, *, user, with_usage: bool = False) -> ChecklistTemplate:
+    """One version `user` may read with its categories and their items in order (three queries);
+    a version they may not read is the same 404 as one that does not exist. `visit_count`
+    annotated for the market department (`with_usage`), as in template_versions."""
+    qs = templates_with_items(user=user)
     if with_usage:
         qs = qs.annotate(visit_count=_count_of(Visit.objects))
     return get_object_or_404(qs, pk=pk)

@@ -313,7 +313,8 @@ def test_only_the_market_department_may_open_the_editor(client, cast, role):
     assert client.post(url("template-new-version", new)).status_code == 403
     assert client.get(url("template-activate", new)).status_code == 403
     assert client.post(url("template-activate", new), {"revision": 1}).status_code == 403
-    assert client.get(url("template-detail", new)).status_code == 200  # reading is for everyone
+    assert client.get(url("template-detail", new)).status_code == 404  # a draft is the market department's
+    assert client.get(url("template-detail", default_template())).status_code == 200  # the version in force
     assert ChecklistTemplate.objects.count() == 2 and not ChecklistTemplate.objects.get(pk=new.pk).is_active
 
 
@@ -629,18 +630,28 @@ def test_the_list_shows_each_name_with_the_version_in_force(client, inspector, h
     assert body.count("used by 1 inspection") == 1  # the phone checklist's v1
     client.force_login(hall_manager)
     body = client.get(url("template-list")).content.decode()
+    # The hall reads the versions in force only (the covert draft visit shows nothing): a name
+    # without one is left out, and no draft is listed.
+    del expected["B类合作营业厅检查表"]
     assert checklist_sections(body) == expected
+    assert [
+        (name, [t.version for t in versions])
+        for name, versions in client.get(url("template-list")).context["groups"]
+    ] == [(PHONE, [1]), (default.name, [2])]
     assert "data-visit-count" not in body and "used by" not in body and "frozen" not in body
+    assert ">draft<" not in body
 
 
 def test_the_checklist_list_with_several_names_costs_the_same_queries_at_2_and_6_names(
     client, inspector, hall_manager, hall
 ):
     def more_names(n):
+        """`n` more names, each with a version in force (which the hall reads) and a draft."""
         for _ in range(n):
             created = checklists.create_checklist(
                 actor=inspector, name=f"检查表{ChecklistTemplate.objects.count()}", source=default_template()
             )
+            checklists.activate_template(actor=inspector, template=created)
             checklists.create_template_version(actor=inspector, template=created)
 
     start(inspector, hall)
@@ -653,10 +664,11 @@ def test_the_checklist_list_with_several_names_costs_the_same_queries_at_2_and_6
     client.force_login(inspector)
     create_page = [page_queries(client, url("template-create"))]
     more_names(4)  # 6 names
-    for user in (inspector, hall_manager):
+    for user, versions in ((inspector, 11), (hall_manager, 6)):
         client.force_login(user)
         response = client.get(url("template-list"))
         assert len(response.context["groups"]) == 6
+        assert sum(len(group.versions) for group in response.context["groups"]) == versions
         counts[user.username].append(page_queries(client, url("template-list")))
     client.force_login(inspector)
     create_page.append(page_queries(client, url("template-create")))
