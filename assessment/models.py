@@ -5,6 +5,8 @@ rounded half away from zero (half-up for the non-negative figures used here) to
 2 decimals, averages of facts to 4 decimals first. See assessment/scoring.py.
 """
 
+from datetime import date
+
 import pgtrigger
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
@@ -12,6 +14,7 @@ from django.contrib.postgres.indexes import BrinIndex
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -693,6 +696,23 @@ class ResultRun(models.Model):
 
     def __str__(self):
         return f"{self.branch.code} {self.month:%Y-%m} v{self.version} ({self.status})"
+
+    @property
+    def month_has_ended(self) -> bool:
+        """Whether the run's month is over on the local date (Asia/Shanghai). A month that has not
+        ended can be computed as a preview but not published (publish_results refuses it)."""
+        return month_has_ended(self.month)
+
+    @property
+    def publishable_from(self) -> date:
+        """The first day on which the run's month can be published: the first of the next month."""
+        return date(self.month.year + self.month.month // 12, self.month.month % 12 + 1, 1)
+
+
+def month_has_ended(month: date, *, today: date | None = None) -> bool:
+    """Whether `month` (any day of it) lies wholly before `today` (default: the local date)."""
+    today = today or timezone.localdate()
+    return (month.year, month.month) < (today.year, today.month)
 
 
 class MonthlyResultQuerySet(models.QuerySet):
