@@ -1064,6 +1064,15 @@ class EliminationEntry(models.Model):
     )
     hall = models.ForeignKey(Hall, verbose_name=_("hall"), on_delete=models.PROTECT, related_name="+")
     reasons = models.JSONField(_("rules matched"), default=list)
+    # The position the list's rules looked at: RANK() by total descending (ties share the best
+    # rank, as on the results pages) among the eligible people of the post, in the branch and in
+    # the hall. Null on lists generated before these were stored.
+    rank_among_eligible = models.PositiveIntegerField(_("rank among the eligible"), null=True, blank=True)
+    eligible_count = models.PositiveIntegerField(_("eligible people"), null=True, blank=True)
+    hall_rank_among_eligible = models.PositiveIntegerField(
+        _("rank among the eligible in the hall"), null=True, blank=True
+    )
+    hall_eligible_count = models.PositiveIntegerField(_("eligible people in the hall"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.LISTED)
     outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, blank=True)
     outcome_note = models.TextField(_("outcome note"), blank=True)
@@ -1101,6 +1110,20 @@ class EliminationEntry(models.Model):
 
     def __str__(self):
         return f"{self.elimination_list_id}/{self.staff_id} ({self.status})"
+
+    @property
+    def branch_position(self) -> tuple[int, int]:
+        """(rank, people) in the branch as the list's rules saw it: among the eligible people, or
+        the result's rank in the branch on lists generated before that was stored."""
+        if self.rank_among_eligible is not None:
+            return self.rank_among_eligible, self.eligible_count
+        return self.result.rank_in_branch, self.result.branch_size
+
+    @property
+    def hall_position(self) -> tuple[int, int]:
+        if self.hall_rank_among_eligible is not None:
+            return self.hall_rank_among_eligible, self.hall_eligible_count
+        return self.result.rank_in_hall, self.result.hall_size
 
 
 class AppealQuerySet(models.QuerySet):
