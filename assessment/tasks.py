@@ -70,7 +70,10 @@ def compute_month_results_task(self, branch_id: int, month_iso: str, actor_id: i
         # so the runs page has nothing to show. Log it and fail the task (never swallowed); pages
         # and the API check the same refusals before queuing, beside the month field.
         logger.error(
-            "compute of branch %s month %s refused: %s", branch.code, month_iso, exc.message,
+            "compute of branch %s month %s refused: %s",
+            branch.code,
+            month_iso,
+            exc.message,
             extra={"branch": branch.code, "month": month_iso, "actor": actor_id},
         )
         raise

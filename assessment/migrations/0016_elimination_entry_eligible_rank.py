@@ -4,30 +4,33 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('assessment', '0015_mystery_checklist_name_spelling'),
+        ("assessment", "0015_mystery_checklist_name_spelling"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='eliminationentry',
-            name='eligible_count',
-            field=models.PositiveIntegerField(blank=True, null=True, verbose_name='eligible people'),
+            model_name="eliminationentry",
+            name="eligible_count",
+            field=models.PositiveIntegerField(blank=True, null=True, verbose_name="eligible people"),
         ),
         migrations.AddField(
-            model_name='eliminationentry',
-            name='hall_eligible_count',
-            field=models.PositiveIntegerField(blank=True, null=True, verbose_name='eligible people in the hall'),
+            model_name="eliminationentry",
+            name="hall_eligible_count",
+            field=models.PositiveIntegerField(
+                blank=True, null=True, verbose_name="eligible people in the hall"
+            ),
         ),
         migrations.AddField(
-            model_name='eliminationentry',
-            name='hall_rank_among_eligible',
-            field=models.PositiveIntegerField(blank=True, null=True, verbose_name='rank among the eligible in the hall'),
+            model_name="eliminationentry",
+            name="hall_rank_among_eligible",
+            field=models.PositiveIntegerField(
+                blank=True, null=True, verbose_name="rank among the eligible in the hall"
+            ),
         ),
         migrations.AddField(
-            model_name='eliminationentry',
-            name='rank_among_eligible',
-            field=models.PositiveIntegerField(blank=True, null=True, verbose_name='rank among the eligible'),
+            model_name="eliminationentry",
+            name="rank_among_eligible",
+            field=models.PositiveIntegerField(blank=True, null=True, verbose_name="rank among the eligible"),
         ),
     ]

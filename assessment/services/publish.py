@@ -36,10 +36,7 @@ def publish_results(*, run: ResultRun, actor) -> ResultRun:
         raise RunNotPublishable(_("Only a draft can be published."))
     if not run.month_has_ended:
         raise MonthNotEnded(
-            _(
-                "%(month)s has not ended yet: its results are a preview and can be published "
-                "from %(day)s on."
-            )
+            _("%(month)s has not ended yet: its results are a preview and can be published from %(day)s on.")
             % {"month": f"{run.month:%Y-%m}", "day": f"{run.publishable_from:%Y-%m-%d}"}
         )
     siblings = ResultRun.objects.filter(branch_id=run.branch_id)

@@ -139,7 +139,9 @@ def test_branch_manager_computes_and_publishes_through_the_api(cast, api, clerk_
 
 
 def test_computing_a_published_month_through_the_api_is_a_400_on_the_month(cast, api, clerk_staff):
-    publish_results(run=compute_month_results(branch=cast.hall.region.parent, month=OCTOBER), actor=cast.branch_manager)
+    publish_results(
+        run=compute_month_results(branch=cast.hall.region.parent, month=OCTOBER), actor=cast.branch_manager
+    )
     runs = ResultRun.objects.count()
     with mock.patch("assessment.api.compute_month_results_task.delay") as delay:
         response = api.as_user(cast.branch_manager).post(

@@ -9,10 +9,10 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from assessment.elimination_selectors import describe_reason
 from assessment.exceptions import AppealInvalid, EliminationRuleInvalid, EliminationStateError, OutcomeInvalid
 from assessment.models import Appeal, EliminationEntry, EliminationList, EliminationRule, Measure, ResultRun
 from assessment.services import compute_month_results, publish_results
-from assessment.elimination_selectors import describe_reason
 from assessment.services.elimination import (
     confirm_elimination_list,
     decide_appeal,

@@ -396,7 +396,9 @@ def test_tied_totals_show_the_same_rank_beside_the_entry_in_its_reason_and_in_th
         "the last place is listed, with everyone tied into it"
     ) in page.replace("20.0%", "20%")
     assert "from the bottom" not in page
-    rows = read_workbook_rows(client.get(reverse("assessment:elimination-export", args=[elimination_list.pk])).content)
+    rows = read_workbook_rows(
+        client.get(reverse("assessment:elimination-export", args=[elimination_list.pk])).content
+    )
     header, *body = rows["2026-10"]
     rank_column = header.index("Rank among the eligible")
     clerk_rows = [row for row in body if row[3] in {e.staff.employee_no for e in clerks}]

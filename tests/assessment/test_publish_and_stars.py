@@ -171,9 +171,11 @@ def test_the_month_in_progress_is_a_preview_that_cannot_be_published(
     levels = dict(Staff.objects.values_list("pk", "star_level"))
     run = compute_month_results(branch=branch, month=NOVEMBER)
     assert run.status == ResultRun.Status.DRAFT and not run.month_has_ended
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(MonthNotEnded, match=r"2026-11 has not ended yet.* from 2026-12-01 on"):
-            publish_results(run=run, actor=branch_manager)
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(MonthNotEnded, match=r"2026-11 has not ended yet.* from 2026-12-01 on"),
+    ):
+        publish_results(run=run, actor=branch_manager)
     assert callbacks == []
     run.refresh_from_db()
     assert run.status == ResultRun.Status.DRAFT and run.published_at is None
@@ -211,7 +213,9 @@ def test_a_month_is_over_on_the_first_of_the_next_month_in_local_time():
         assert month_has_ended(NOVEMBER) and month_has_ended(OCTOBER)
 
 
-def test_publishing_through_the_api_refuses_the_month_in_progress(branch, hall, branch_manager, clerk_staff, api):
+def test_publishing_through_the_api_refuses_the_month_in_progress(
+    branch, hall, branch_manager, clerk_staff, api
+):
     with time_machine.travel("2026-11-27 10:00 +0800", tick=False):
         run = compute_month_results(branch=branch, month=NOVEMBER)
         response = api.as_user(branch_manager).post(f"/api/v1/assessment/runs/{run.pk}/publish/")
