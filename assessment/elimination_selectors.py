@@ -5,6 +5,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Case, Count, IntegerField, OuterRef, Prefetch, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from assessment.models import Appeal, EliminationEntry, EliminationList
 from halls.models import AuditEvent
@@ -145,16 +146,77 @@ def describe_reason(reason: dict) -> str:
     """A sentence naming one rule that put the person on the list, with its figures."""
     rule = reason.get("rule")
     if rule == "bottom_percent":
-        return _("Bottom %(percent)s%% of the branch: rank %(rank)s from the bottom of %(ranked)s") % {
-            "percent": reason.get("percent"),
-            "rank": reason.get("rank_from_bottom"),
-            "ranked": reason.get("ranked"),
+        if reason.get("rank") is None:  # a list generated before ranks were stored the same way
+            return _("Bottom %(percent)s%% of the branch: rank %(rank)s from the bottom of %(ranked)s") % {
+                "percent": reason.get("percent"),
+                "rank": reason.get("rank_from_bottom"),
+                "ranked": reason.get("ranked"),
+            }
+        args = {
+            "percent": reason["percent"],
+            "rank": reason["rank"],
+            "ranked": reason["ranked"],
+            "tied": reason["tied"],
+            "places": reason["places"],
         }
+        if reason["tied"] > 1:
+            return (
+                ngettext(
+                    "Bottom %(percent)s%% of the branch: rank %(rank)s of %(ranked)s eligible people, "
+                    "shared by %(tied)s people with the same total; the last place is listed, with "
+                    "everyone tied into it",
+                    "Bottom %(percent)s%% of the branch: rank %(rank)s of %(ranked)s eligible people, "
+                    "shared by %(tied)s people with the same total; the last %(places)s places are "
+                    "listed, with everyone tied into them",
+                    args["places"],
+                )
+                % args
+            )
+        return (
+            ngettext(
+                "Bottom %(percent)s%% of the branch: rank %(rank)s of %(ranked)s eligible people; "
+                "the last place is listed",
+                "Bottom %(percent)s%% of the branch: rank %(rank)s of %(ranked)s eligible people; "
+                "the last %(places)s places are listed",
+                args["places"],
+            )
+            % args
+        )
     if rule == "bottom_per_hall":
-        return _("Bottom %(count)s of the hall: rank %(rank)s from the bottom") % {
-            "count": reason.get("per_hall"),
-            "rank": reason.get("rank_from_bottom"),
+        if reason.get("rank") is None:
+            return _("Bottom %(count)s of the hall: rank %(rank)s from the bottom") % {
+                "count": reason.get("per_hall"),
+                "rank": reason.get("rank_from_bottom"),
+            }
+        args = {
+            "count": reason["per_hall"],
+            "rank": reason["rank"],
+            "ranked": reason["ranked"],
+            "tied": reason["tied"],
         }
+        if reason["tied"] > 1:
+            return (
+                ngettext(
+                    "Bottom %(count)s of the hall: rank %(rank)s of %(ranked)s eligible people in the "
+                    "hall, shared by %(tied)s people with the same total; the last place is listed, "
+                    "with everyone tied into it",
+                    "Bottom %(count)s of the hall: rank %(rank)s of %(ranked)s eligible people in the "
+                    "hall, shared by %(tied)s people with the same total; the last %(count)s places are "
+                    "listed, with everyone tied into them",
+                    args["count"],
+                )
+                % args
+            )
+        return (
+            ngettext(
+                "Bottom %(count)s of the hall: rank %(rank)s of %(ranked)s eligible people in the hall; "
+                "the last place is listed",
+                "Bottom %(count)s of the hall: rank %(rank)s of %(ranked)s eligible people in the hall; "
+                "the last %(count)s places are listed",
+                args["count"],
+            )
+            % args
+        )
     if rule == "total_below":
         return _("Total %(total)s below the threshold %(threshold)s") % {
             "total": reason.get("total"),

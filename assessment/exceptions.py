@@ -50,6 +50,10 @@ class RunNotPublishable(DomainError):
     field = "run"
 
 
+class MonthNotEnded(RunNotPublishable):
+    """The run's month has not ended yet (local date): its results are only a preview."""
+
+
 class RatingInvalid(DomainError):
     field = "month"
 

@@ -5,6 +5,8 @@ rounded half away from zero (half-up for the non-negative figures used here) to
 2 decimals, averages of facts to 4 decimals first. See assessment/scoring.py.
 """
 
+from datetime import date
+
 import pgtrigger
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
@@ -12,6 +14,7 @@ from django.contrib.postgres.indexes import BrinIndex
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -694,6 +697,23 @@ class ResultRun(models.Model):
     def __str__(self):
         return f"{self.branch.code} {self.month:%Y-%m} v{self.version} ({self.status})"
 
+    @property
+    def month_has_ended(self) -> bool:
+        """Whether the run's month is over on the local date (Asia/Shanghai). A month that has not
+        ended can be computed as a preview but not published (publish_results refuses it)."""
+        return month_has_ended(self.month)
+
+    @property
+    def publishable_from(self) -> date:
+        """The first day on which the run's month can be published: the first of the next month."""
+        return date(self.month.year + self.month.month // 12, self.month.month % 12 + 1, 1)
+
+
+def month_has_ended(month: date, *, today: date | None = None) -> bool:
+    """Whether `month` (any day of it) lies wholly before `today` (default: the local date)."""
+    today = today or timezone.localdate()
+    return (month.year, month.month) < (today.year, today.month)
+
 
 class MonthlyResultQuerySet(models.QuerySet):
     def published(self):
@@ -1044,6 +1064,15 @@ class EliminationEntry(models.Model):
     )
     hall = models.ForeignKey(Hall, verbose_name=_("hall"), on_delete=models.PROTECT, related_name="+")
     reasons = models.JSONField(_("rules matched"), default=list)
+    # The position the list's rules looked at: RANK() by total descending (ties share the best
+    # rank, as on the results pages) among the eligible people of the post, in the branch and in
+    # the hall. Null on lists generated before these were stored.
+    rank_among_eligible = models.PositiveIntegerField(_("rank among the eligible"), null=True, blank=True)
+    eligible_count = models.PositiveIntegerField(_("eligible people"), null=True, blank=True)
+    hall_rank_among_eligible = models.PositiveIntegerField(
+        _("rank among the eligible in the hall"), null=True, blank=True
+    )
+    hall_eligible_count = models.PositiveIntegerField(_("eligible people in the hall"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.LISTED)
     outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, blank=True)
     outcome_note = models.TextField(_("outcome note"), blank=True)
@@ -1081,6 +1110,20 @@ class EliminationEntry(models.Model):
 
     def __str__(self):
         return f"{self.elimination_list_id}/{self.staff_id} ({self.status})"
+
+    @property
+    def branch_position(self) -> tuple[int, int]:
+        """(rank, people) in the branch as the list's rules saw it: among the eligible people, or
+        the result's rank in the branch on lists generated before that was stored."""
+        if self.rank_among_eligible is not None:
+            return self.rank_among_eligible, self.eligible_count
+        return self.result.rank_in_branch, self.result.branch_size
+
+    @property
+    def hall_position(self) -> tuple[int, int]:
+        if self.hall_rank_among_eligible is not None:
+            return self.hall_rank_among_eligible, self.hall_eligible_count
+        return self.result.rank_in_hall, self.result.hall_size
 
 
 class AppealQuerySet(models.QuerySet):

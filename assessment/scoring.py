@@ -68,21 +68,47 @@ def weighted_score(indicator, points: Decimal) -> Decimal:
     return round2(points * indicator.weight / indicator.max_points)
 
 
+# Measures whose value is money: shown with 2 decimals. Counts and whole sums show as integers,
+# other figures (averages of facts, kept to 4 decimals) to 2 decimals.
+MONEY_MEASURES = frozenset({"sales"})
+
+
+def format_measure(value: Decimal | None, *, measure: str, aggregate: str) -> str:
+    """A measured value for people to read: "—" when missing, money with 2 decimals, counts and
+    whole numbers without decimals, anything else rounded to 2 decimals (the stored value keeps 4)."""
+    if value is None:
+        return "—"
+    if measure in MONEY_MEASURES:
+        return f"{round2(value):f}"
+    if aggregate == "count" or value == value.to_integral_value():
+        return f"{value.quantize(Decimal(1), rounding=ROUND_HALF_UP):f}"
+    return f"{round2(value):f}"
+
+
+def plain_number(number: Decimal | None) -> str:
+    """A rule parameter without trailing zeros: 10.00 → 10, 0.50 → 0.5."""
+    if number is None:
+        return ""
+    text = f"{number:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def explain(indicator, *, value: Decimal | None, fact_count: int, points: Decimal, score: Decimal) -> str:
-    """One sentence (translated) saying how the facts became points and the weighted score."""
-    shown = "—" if value is None else f"{value.normalize():f}"
+    """One sentence (translated) saying how the facts became points and the weighted score:
+    weighted score = points ÷ maximum points × weight (so a 10-point indicator of weight 10 at full
+    points scores 10, not 1)."""
     args = {
         "n": fact_count,
-        "value": shown,
-        "max": indicator.max_points,
+        "value": format_measure(value, measure=indicator.measure, aggregate=indicator.aggregate),
+        "max": plain_number(indicator.max_points),
         "points": points,
-        "weight": indicator.weight,
+        "weight": plain_number(indicator.weight),
         "score": score,
-        "target": indicator.target,
-        "low": indicator.band_low,
-        "high": indicator.band_high,
-        "per": indicator.deduction_per_unit,
-        "floor": indicator.floor,
+        "target": plain_number(indicator.target),
+        "low": plain_number(indicator.band_low),
+        "high": plain_number(indicator.band_high),
+        "per": plain_number(indicator.deduction_per_unit),
+        "floor": plain_number(indicator.floor),
         "aggregate": {"sum": _("sum"), "avg": _("average"), "count": _("count")}[indicator.aggregate],
     }
     if indicator.rule == "ratio_to_target":
@@ -94,7 +120,8 @@ def explain(indicator, *, value: Decimal | None, fact_count: int, points: Decima
     else:
         rule = _("the value counts as points, at most %(max)s") % args
     return _(
-        "%(n)s facts, %(aggregate)s %(value)s; %(rule)s = %(points)s points; weight %(weight)s of 100 → %(score)s"
+        "%(n)s facts, %(aggregate)s %(value)s; %(rule)s = %(points)s points; "
+        "%(points)s ÷ %(max)s × weight %(weight)s → %(score)s"
     ) % {**args, "rule": rule}
 
 

@@ -8,7 +8,7 @@ from django.db import connection
 from django.db.models import Prefetch, Q
 
 from assessment.models import FactImport, IndicatorScore, MonthlyResult, ResultRun, ScoreFact, StarLevelChange
-from assessment.scoring import explain
+from assessment.scoring import explain, format_measure, plain_number
 from assessment.services.compute import add_months
 from halls.models import Hall, Region
 from halls.scoping import scope_for
@@ -57,6 +57,42 @@ def import_history(*, user):
     return imports.filter(imported_by=user)
 
 
+@dataclass(frozen=True)
+class RunCoverage:
+    """How much of a run's month is backed by facts: people assessed, people without a single fact
+    behind any indicator, and the share of (person, indicator) figures that have facts."""
+
+    people: int
+    people_without_facts: int
+    figures: int
+    figures_with_facts: int
+
+    @property
+    def figure_percent(self) -> Decimal | None:
+        if not self.figures:
+            return None
+        return (Decimal(100) * self.figures_with_facts / self.figures).quantize(Decimal("1"))
+
+
+RUN_COVERAGE_SQL = """
+SELECT COUNT(*),
+       COUNT(*) FILTER (WHERE NOT (0 < ANY (indicator_fact_counts))),
+       COALESCE(SUM(cardinality(indicator_fact_counts)), 0),
+       COALESCE(SUM((SELECT COUNT(*) FROM unnest(indicator_fact_counts) n WHERE n > 0)), 0)
+FROM assessment_monthlyresult WHERE run_id = %s
+"""
+
+
+def run_coverage(*, run: ResultRun) -> RunCoverage:
+    """The data coverage of one run (one query over its rows), shown before publishing it."""
+    with connection.cursor() as cursor:
+        cursor.execute(RUN_COVERAGE_SQL, [run.pk])
+        people, without, figures, with_facts = cursor.fetchone()
+    return RunCoverage(
+        people=people, people_without_facts=without, figures=figures, figures_with_facts=with_facts
+    )
+
+
 def star_level_history(*, user):
     return StarLevelChange.objects.visible_to(user).select_related("staff", "run", "run__branch")
 
@@ -77,6 +113,19 @@ class ScoreCardRow:
     score: Decimal
     explanation: str
     facts: list = field(default_factory=list)
+
+    @property
+    def measure_display(self) -> str:
+        """The measured value as people read it (counts as integers, money with 2 decimals)."""
+        return format_measure(self.measure_value, measure=self.measure, aggregate=self.aggregate)
+
+    @property
+    def weight_display(self) -> str:
+        return plain_number(self.weight)
+
+    @property
+    def max_points_display(self) -> str:
+        return plain_number(self.max_points)
 
 
 @dataclass
@@ -123,6 +172,7 @@ def score_card(*, staff: Staff, month: date, user=None, run: ResultRun | None = 
         .select_related("hall")
         .order_by("occurred_on", "id")
     ):
+        fact.value_display = format_measure(fact.value, measure=fact.measure, aggregate="sum")
         facts.setdefault((fact.source, fact.measure), []).append(fact)
     rows = []
     for s in scores:

@@ -1,17 +1,20 @@
 """Celery tasks of assessment: thin wrappers that load ids and call services."""
 
+import logging
 from datetime import date
 
 from celery import shared_task
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from assessment.exceptions import MonthBeingComputed
+from assessment.exceptions import MonthAlreadyPublished, MonthBeingComputed, NoSchemeInForce
 from assessment.models import ResultRun
 from assessment.services import compute_month_results
 from assessment.services.compute import add_months
 from assessment.services.elimination import generate_elimination_list
 from halls.models import Region
+
+logger = logging.getLogger(__name__)
 
 
 def branches_to_compute(month: date) -> list[int]:
@@ -60,7 +63,20 @@ def compute_month_results_task(self, branch_id: int, month_iso: str, actor_id: i
     the same month already in progress makes this retry with back-off."""
     branch = Region.objects.get(pk=branch_id)
     actor = get_user_model().objects.get(pk=actor_id) if actor_id else None
-    run = compute_month_results(branch=branch, month=date.fromisoformat(month_iso), actor=actor)
+    try:
+        run = compute_month_results(branch=branch, month=date.fromisoformat(month_iso), actor=actor)
+    except (MonthAlreadyPublished, NoSchemeInForce) as exc:
+        # A refusal (e.g. the month was published after the page queued this): no run was created,
+        # so the runs page has nothing to show. Log it and fail the task (never swallowed); pages
+        # and the API check the same refusals before queuing, beside the month field.
+        logger.error(
+            "compute of branch %s month %s refused: %s",
+            branch.code,
+            month_iso,
+            exc.message,
+            extra={"branch": branch.code, "month": month_iso, "actor": actor_id},
+        )
+        raise
     return run.pk
 
 

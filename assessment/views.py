@@ -248,10 +248,17 @@ def run_compute(request):
     require_permission(request.user, "assessment.compute")
     form = ComputeForm(request.POST, branches=selectors.branches_visible_to(user=request.user))
     if not form.is_valid():
-        return render(request, "assessment/runs.html", _runs_context(request, form))
+        return render(request, "assessment/runs.html", _runs_context(request, form), status=400)
     branch, month = form.cleaned_data["branch"], form.cleaned_data["month"]
     services.require_branch_permission(request.user, "assessment.compute", branch)
-    compute_month_results_task.delay(branch.pk, month.isoformat(), request.user.pk)
+    try:
+        # Checked up front so the refusal shows beside the month; the job checks again under its
+        # lock, and without a broker (tasks run in-process) its refusals arrive here too.
+        services.require_month_not_published(branch=branch, month=month)
+        compute_month_results_task.delay(branch.pk, month.isoformat(), request.user.pk)
+    except DomainError as exc:
+        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        return render(request, "assessment/runs.html", _runs_context(request, form), status=400)
     messages.success(
         request,
         _("The results of %(branch)s for %(month)s are being computed.")
@@ -292,7 +299,12 @@ def run_publish(request, pk: int):
                 % {"branch": run.branch.name, "month": f"{run.month:%Y-%m}"},
             )
             return _see_other(reverse("assessment:runs"))
-    return render(request, "assessment/run_publish.html", {"run": run, "error": error})
+    coverage = selectors.run_coverage(run=run) if run.status == ResultRun.Status.DRAFT else None
+    return render(
+        request,
+        "assessment/run_publish.html",
+        {"run": run, "error": error, "coverage": coverage},
+    )
 
 
 @login_required

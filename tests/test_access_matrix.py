@@ -960,8 +960,8 @@ ACCESS: dict[str, Access] = {
         every(403, anonymous=LOGIN, hr_client=LOGIN, branch_manager=200, inspector=200, admin_user=200)
     ),
     "assessment:run-compute": Access(
-        # An empty form is shown again with its errors.
-        every(403, anonymous=LOGIN, hr_client=LOGIN, branch_manager=200, admin_user=200),
+        # An empty form is shown again with its errors (a 400).
+        every(403, anonymous=LOGIN, hr_client=LOGIN, branch_manager=400, admin_user=400),
         method="post",
     ),
     "assessment:run-progress": Access(

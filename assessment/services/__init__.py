@@ -4,7 +4,11 @@ Every source of score facts — the imports here, ratings and discipline, and la
 training and mystery-shop results — writes through `record_score_facts`.
 """
 
-from assessment.services.compute import compute_month_results, require_branch_permission
+from assessment.services.compute import (
+    compute_month_results,
+    require_branch_permission,
+    require_month_not_published,
+)
 from assessment.services.facts import (
     FactInput,
     FactWithdrawResult,
@@ -42,6 +46,7 @@ __all__ = [
     "withdraw_score_facts",
     "FactWithdrawResult",
     "require_branch_permission",
+    "require_month_not_published",
     "update_scheme",
     "validate_indicators",
 ]

@@ -347,6 +347,18 @@ def compute_month_results(*, branch: Region, month: date, actor=None) -> ResultR
         return run
 
 
+def require_month_not_published(*, branch: Region, month: date) -> None:
+    """Refuse (MonthAlreadyPublished, on the month field) a branch's month that is already
+    published: its numbers are frozen. Pages and the API call it before queuing a computation;
+    the job checks it again under its lock."""
+    month = month_start(month)
+    if ResultRun.objects.filter(branch=branch, month=month, status=ResultRun.Status.PUBLISHED).exists():
+        raise MonthAlreadyPublished(
+            _("%(month)s is already published for %(branch)s; its results are frozen.")
+            % {"month": f"{month:%Y-%m}", "branch": branch.name}
+        )
+
+
 def _population(params: dict) -> None:
     """Who is assessed where, with each person's result id drawn from the sequence in staff order,
     into a session temporary table (kept across the job's transactions, dropped at the end)."""
@@ -366,10 +378,7 @@ def _population(params: dict) -> None:
 
 def _start(branch: Region, month: date, actor, params: dict) -> tuple[ResultRun, ResultRun | None]:
     with transaction.atomic():
-        if ResultRun.objects.filter(branch=branch, month=month, status=ResultRun.Status.PUBLISHED).exists():
-            raise MonthAlreadyPublished(
-                _("The results of %(month)s are published and frozen.") % {"month": f"{month:%Y-%m}"}
-            )
+        require_month_not_published(branch=branch, month=month)
         with connection.cursor() as cursor:
             revision = _current_revision(cursor, month, share_lock=False)
             fingerprint = _fingerprint(cursor, params, revision, sql=JOB_FINGERPRINT_SQL)

@@ -5,6 +5,12 @@ Cut-off and ties: the bottom N % of a post in the branch is everyone whose rank 
 post); the bottom N per hall likewise within the hall and post. Equal totals share a rank, so all
 people tied at the cut-off are listed (the list can be longer than the quota). Ineligible people
 (probation, short service, long approved leave in the month) are left out before ranking.
+
+What pages show: each entry stores its rank among the same eligible people, counted from the top
+like every other rank (RANK() by total descending: tied people share the best rank), in the branch
+and in the hall, and each rank-based reason names that rank, the group size, how many share the
+total and how many places from the bottom the rule takes. So the rank shown beside an entry and
+its reason describe one position in one group; "rank 1 of 6" on a list means all 6 are tied.
 """
 
 from django.core.exceptions import PermissionDenied
@@ -54,12 +60,18 @@ eligible AS (
 ranked AS (
     SELECT e.*,
         RANK() OVER (PARTITION BY e.month, e.post ORDER BY e.total) AS rank_up,
+        RANK() OVER (PARTITION BY e.month, e.post ORDER BY e.total DESC) AS rank_down,
         COUNT(*) OVER (PARTITION BY e.month, e.post) AS ranked,
-        RANK() OVER (PARTITION BY e.month, e.hall_id, e.post ORDER BY e.total) AS hall_rank_up
+        COUNT(*) OVER (PARTITION BY e.month, e.post, e.total) AS tied,
+        RANK() OVER (PARTITION BY e.month, e.hall_id, e.post ORDER BY e.total) AS hall_rank_up,
+        RANK() OVER (PARTITION BY e.month, e.hall_id, e.post ORDER BY e.total DESC) AS hall_rank_down,
+        COUNT(*) OVER (PARTITION BY e.month, e.hall_id, e.post) AS hall_ranked,
+        COUNT(*) OVER (PARTITION BY e.month, e.hall_id, e.post, e.total) AS hall_tied
     FROM eligible e
 ),
 flagged AS (
     SELECT ranked.*,
+        ceil(ranked * %(percent)s::numeric / 100)::integer AS places,
         COALESCE(rank_up <= ceil(ranked * %(percent)s::numeric / 100), false) AS by_percent,
         COALESCE(hall_rank_up <= %(per_hall)s::integer, false) AS by_hall,
         COALESCE(total < %(below)s::numeric, false) AS by_total
@@ -71,20 +83,24 @@ bottom AS (
     FROM flagged
 )
 INSERT INTO assessment_eliminationentry
-    (elimination_list_id, result_id, staff_id, hall_id, reasons, status, outcome, outcome_note,
-     created_at, updated_at)
+    (elimination_list_id, result_id, staff_id, hall_id, reasons,
+     rank_among_eligible, eligible_count, hall_rank_among_eligible, hall_eligible_count,
+     status, outcome, outcome_note, created_at, updated_at)
 SELECT %(list)s, result_id, staff_id, hall_id,
     (SELECT COALESCE(jsonb_agg(x), '[]'::jsonb) FROM (VALUES
         (CASE WHEN by_percent THEN jsonb_build_object(
             'rule', 'bottom_percent', 'percent', %(percent)s::numeric,
-            'rank_from_bottom', rank_up, 'ranked', ranked) END),
+            'rank_from_bottom', rank_up, 'ranked', ranked,
+            'rank', rank_down, 'tied', tied, 'places', places) END),
         (CASE WHEN by_hall THEN jsonb_build_object(
-            'rule', 'bottom_per_hall', 'per_hall', %(per_hall)s::integer, 'rank_from_bottom', hall_rank_up) END),
+            'rule', 'bottom_per_hall', 'per_hall', %(per_hall)s::integer, 'rank_from_bottom', hall_rank_up,
+            'rank', hall_rank_down, 'ranked', hall_ranked, 'tied', hall_tied) END),
         (CASE WHEN by_total THEN jsonb_build_object(
             'rule', 'total_below', 'threshold', %(below)s::numeric, 'total', total) END),
         (CASE WHEN %(months)s::integer IS NOT NULL THEN jsonb_build_object(
             'rule', 'consecutive_months', 'months', %(months)s::integer) END)
     ) AS v(x) WHERE x IS NOT NULL),
+    rank_down, ranked, hall_rank_down, hall_ranked,
     'listed', '', '', now(), now()
 FROM bottom
 WHERE month = %(month)s

@@ -5,7 +5,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from assessment.exceptions import MonthBeingComputed, RunNotPublishable
+from assessment.exceptions import MonthBeingComputed, MonthNotEnded, RunNotPublishable
 from assessment.models import MonthlyResult, ResultRun, StarLevelChange
 from assessment.services.compute import _lock_key, input_fingerprint, require_branch_permission
 from halls.audit import record_audit
@@ -22,8 +22,9 @@ def publish_results(*, run: ResultRun, actor) -> ResultRun:
 
     Refuses (RunNotPublishable): a run that is not a draft, a draft with a newer version, a month
     when a later month of the branch is already published, and a draft whose inputs changed since
-    it was computed (facts, postings, star levels, schemes, history): compute again first. Refuses
-    while the month is being computed (MonthBeingComputed). Needs assessment.publish over the branch.
+    it was computed (facts, postings, star levels, schemes, history): compute again first.
+    Refuses (MonthNotEnded) a month that has not ended on the local date (Asia/Shanghai): a month in
+    progress can be computed as a preview, never published. Refuses while the month is being computed (MonthBeingComputed). Needs assessment.publish over the branch.
     """
     require_branch_permission(actor, "assessment.publish", run.branch)
     run = ResultRun.objects.select_for_update().select_related("branch").get(pk=run.pk)
@@ -33,6 +34,11 @@ def publish_results(*, run: ResultRun, actor) -> ResultRun:
             raise MonthBeingComputed(_("This month is being computed right now."))
     if run.status != ResultRun.Status.DRAFT:
         raise RunNotPublishable(_("Only a draft can be published."))
+    if not run.month_has_ended:
+        raise MonthNotEnded(
+            _("%(month)s has not ended yet: its results are a preview and can be published from %(day)s on.")
+            % {"month": f"{run.month:%Y-%m}", "day": f"{run.publishable_from:%Y-%m-%d}"}
+        )
     siblings = ResultRun.objects.filter(branch_id=run.branch_id)
     if (
         siblings.filter(month=run.month, version__gt=run.version)

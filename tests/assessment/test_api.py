@@ -1,4 +1,5 @@
 import datetime
+from unittest import mock
 
 import pytest
 import time_machine
@@ -135,6 +136,21 @@ def test_branch_manager_computes_and_publishes_through_the_api(cast, api, clerk_
     assert published.status_code == 200 and published.json()["status"] == "published"
     again = api.as_user(cast.branch_manager).post(f"/api/v1/assessment/runs/{run.pk}/publish/")
     assert again.status_code == 400 and again.json()["detail"] == "只有草稿可以发布。"
+
+
+def test_computing_a_published_month_through_the_api_is_a_400_on_the_month(cast, api, clerk_staff):
+    publish_results(
+        run=compute_month_results(branch=cast.hall.region.parent, month=OCTOBER), actor=cast.branch_manager
+    )
+    runs = ResultRun.objects.count()
+    with mock.patch("assessment.api.compute_month_results_task.delay") as delay:
+        response = api.as_user(cast.branch_manager).post(
+            "/api/v1/assessment/runs/", {"branch": "BR01", "month": "2026-10"}, format="json"
+        )
+    assert response.status_code == 400
+    assert "2026-10" in response.json()["errors"]["month"][0]
+    delay.assert_not_called()
+    assert ResultRun.objects.count() == runs
 
 
 def test_a_draft_can_be_reviewed_by_its_run_before_publication(cast, api, clerk_staff):

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from assessment.elimination_selectors import describe_reason
 from assessment.exceptions import AppealInvalid, EliminationRuleInvalid, EliminationStateError, OutcomeInvalid
 from assessment.models import Appeal, EliminationEntry, EliminationList, EliminationRule, Measure, ResultRun
 from assessment.services import compute_month_results, publish_results
@@ -60,7 +61,63 @@ def test_bottom_percent_lists_the_lowest_of_the_post_in_the_branch(branch, hall,
     elimination_list = generate_elimination_list(run=publish(branch, branch_manager))
     assert listed(elimination_list) == {"A0", "B0"}  # ceil(20 % of 10) = 2
     reasons = EliminationEntry.objects.get(staff__employee_no="A0").reasons
-    assert reasons == [{"rule": "bottom_percent", "percent": 20.0, "rank_from_bottom": 1, "ranked": 10}]
+    assert reasons == [
+        {
+            "rule": "bottom_percent",
+            "percent": 20.0,
+            "rank_from_bottom": 1,
+            "ranked": 10,
+            "rank": 10,
+            "tied": 1,
+            "places": 2,
+        }
+    ]
+    entry = EliminationEntry.objects.get(staff__employee_no="A0")
+    assert (entry.branch_position, entry.hall_position) == ((10, 10), (5, 5))
+    assert describe_reason(reasons[0]) == (
+        "Bottom 20.0% of the branch: rank 10 of 10 eligible people; the last 2 places are listed"
+    )
+
+
+def test_ties_the_reason_and_the_shown_rank_name_one_position_in_one_group(
+    branch, hall, other_hall, branch_manager, english
+):
+    """Everyone tied: each is rank 1 of 6 (RANK(), the results' rule) and the reason says so, with
+    the tie; an ineligible person (probation) counts in neither figure."""
+    EliminationRule.objects.create(branch=branch, bottom_percent=Decimal("20"), exclude_probation=True)
+    clerks(hall, [10, 10, 10], "A")
+    clerks(other_hall, [10, 10, 10], "B")
+    on_probation = scored(clerk_in(other_hall, employee_no="P0"), 10)
+    Staff.objects.filter(pk=on_probation.pk).update(status="probation")
+    elimination_list = generate_elimination_list(run=publish(branch, branch_manager))
+    assert listed(elimination_list) == {"A0", "A1", "A2", "B0", "B1", "B2"}  # quota 2, all tied
+    for entry in elimination_list.entries.select_related("result"):
+        assert entry.result.rank_in_branch == 1 and entry.result.branch_size == 7  # everyone of the post
+        assert entry.branch_position == (1, 6)  # the eligible people the rule ranked
+        assert entry.hall_position == (1, 3)
+        (reason,) = entry.reasons
+        assert (reason["rank"], reason["ranked"], reason["tied"]) == (*entry.branch_position, 6)
+        assert describe_reason(reason) == (
+            "Bottom 20.0% of the branch: rank 1 of 6 eligible people, shared by 6 people with the same "
+            "total; the last 2 places are listed, with everyone tied into them"
+        )
+
+
+def test_a_tie_at_the_cut_off_names_the_same_rank_as_the_list(branch, hall, branch_manager, english):
+    EliminationRule.objects.create(branch=branch, bottom_percent=Decimal("20"), bottom_per_hall=1)
+    clerks(hall, [50, 40, 30, 10, 10], "A")  # ranks 1, 2, 3, 4, 4; the last place is shared
+    generate_elimination_list(run=publish(branch, branch_manager))
+    entries = {e.staff.employee_no: e for e in EliminationEntry.objects.select_related("staff", "result")}
+    assert set(entries) == {"A3", "A4"}
+    for entry in entries.values():
+        assert entry.branch_position == (entry.result.rank_in_branch, entry.result.branch_size) == (4, 5)
+        texts = [describe_reason(r) for r in entry.reasons]
+        assert texts == [
+            "Bottom 20.0% of the branch: rank 4 of 5 eligible people, shared by 2 people with the same "
+            "total; the last place is listed, with everyone tied into it",
+            "Bottom 1 of the hall: rank 4 of 5 eligible people in the hall, shared by 2 people with the "
+            "same total; the last place is listed, with everyone tied into it",
+        ]
 
 
 def test_everyone_tied_at_the_cut_off_is_listed(branch, hall, branch_manager):

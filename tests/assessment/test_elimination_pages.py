@@ -112,7 +112,7 @@ def test_the_review_page_shows_rank_total_reasons_score_card_and_audit_trail(cas
     body = page.content.decode()
     entry = EliminationEntry.objects.get(elimination_list=elimination_list, staff=clerk_staff)
     assert "C0002" not in shown_people(page) and "C0001" in shown_people(page)
-    assert "Bottom 50.0% of the branch: rank 1 from the bottom of 2" in body
+    assert "Bottom 50.0% of the branch: rank 2 of 2 eligible people; the last place is listed" in body
     assert reverse("assessment:score-card", args=[entry.result_id]) in body
     assert f"{entry.result.rank_in_branch} / {entry.result.branch_size}" in body
     assert [e.action for e in page.context["audit_events"]] == [
@@ -378,3 +378,29 @@ def test_the_elimination_pages_are_translated_to_chinese(cast, client, clerk_sta
     page = client.get(detail_url(elimination_list)).content.decode()
     assert "末位淘汰名单" in page and "确认名单" in page
     assert "末位淘汰规则" in client.get(RULE).content.decode()
+
+
+def test_tied_totals_show_the_same_rank_beside_the_entry_in_its_reason_and_in_the_export(cast, client):
+    """No facts for anyone: every clerk totals the same. The page shows rank 1 / 4 among the
+    eligible clerks and the reason says rank 1 of 4, shared by 4 (never "bottom 1 of …")."""
+    for number in range(3):
+        clerk_in(cast.other_hall, employee_no=f"T{number}")
+    elimination_list = make_list(cast, rule={"bottom_percent": Decimal(20), "exclude_probation": False})
+    clerks = [e for e in elimination_list.entries.select_related("staff") if e.staff.post == "clerk"]
+    assert len(clerks) == 4
+    client.force_login(cast.branch_manager)
+    page = client.get(detail_url(elimination_list)).content.decode()
+    assert "Rank among the eligible" in page and "1 / 4" in page
+    assert (
+        "Bottom 20% of the branch: rank 1 of 4 eligible people, shared by 4 people with the same total; "
+        "the last place is listed, with everyone tied into it"
+    ) in page.replace("20.0%", "20%")
+    assert "from the bottom" not in page
+    rows = read_workbook_rows(
+        client.get(reverse("assessment:elimination-export", args=[elimination_list.pk])).content
+    )
+    header, *body = rows["2026-10"]
+    rank_column = header.index("Rank among the eligible")
+    clerk_rows = [row for row in body if row[3] in {e.staff.employee_no for e in clerks}]
+    assert {(row[rank_column], row[rank_column + 1]) for row in clerk_rows} == {(1, 4)}
+    assert all("rank 1 of 4" in row[header.index("Why listed")] for row in clerk_rows)

@@ -2,13 +2,25 @@ import datetime
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 
-from assessment.exceptions import MonthAlreadyPublished, RunNotPublishable
-from assessment.models import IndicatorScore, Measure, MonthlyResult, ResultRun, StarLevelChange
+from assessment.exceptions import MonthAlreadyPublished, MonthNotEnded, RunNotPublishable
+from assessment.models import (
+    EliminationList,
+    EliminationRule,
+    IndicatorScore,
+    Measure,
+    MonthlyResult,
+    ResultRun,
+    StarLevelChange,
+    month_has_ended,
+)
 from assessment.services import compute_month_results, publish_results
 from halls.models import AuditEvent
+from staffing.models import Staff
 from tests.assessment.factories import OCTOBER, add_facts, clerk_in, fact_input
 
 pytestmark = pytest.mark.django_db
@@ -144,3 +156,70 @@ def test_an_earlier_month_cannot_be_published_after_a_later_one(branch, hall, br
     publish_results(run=compute_month_results(branch=branch, month=OCTOBER), actor=branch_manager)
     with pytest.raises(RunNotPublishable, match="later month"):
         publish_results(run=september, actor=branch_manager)
+
+
+NOVEMBER = datetime.date(2026, 11, 1)
+
+
+@time_machine.travel("2026-11-27 10:00 +0800", tick=False)
+def test_the_month_in_progress_is_a_preview_that_cannot_be_published(
+    branch, hall, branch_manager, clerk_staff, client, django_capture_on_commit_callbacks
+):
+    EliminationRule.objects.create(branch=branch, bottom_percent=Decimal("50"))
+    colleague = clerk_in(hall, employee_no="C0002")
+    add_facts(*strong_month(clerk_staff, NOVEMBER))
+    levels = dict(Staff.objects.values_list("pk", "star_level"))
+    run = compute_month_results(branch=branch, month=NOVEMBER)
+    assert run.status == ResultRun.Status.DRAFT and not run.month_has_ended
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(MonthNotEnded, match=r"2026-11 has not ended yet.* from 2026-12-01 on"),
+    ):
+        publish_results(run=run, actor=branch_manager)
+    assert callbacks == []
+    run.refresh_from_db()
+    assert run.status == ResultRun.Status.DRAFT and run.published_at is None
+    assert not StarLevelChange.objects.exists() and not EliminationList.objects.exists()
+    assert dict(Staff.objects.values_list("pk", "star_level")) == levels
+    assert not AuditEvent.objects.filter(action="assessment.results.published").exists()
+
+    # The page labels the preview, shows the coverage and offers no publish button; a POST is refused.
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    client.force_login(branch_manager)
+    url = reverse("assessment:run-publish", args=[run.pk])
+    page = client.get(url).content.decode()
+    assert "Preview: 2026-11 has not ended; it can be published from 2026-12-01 on." in page
+    assert "People without any fact this month" in page and "1 of 2 people" in page  # the colleague
+    assert f'action="{url}"' not in page
+    response = client.post(url)
+    assert response.status_code == 200
+    assert response.context["error"].startswith("2026-11 has not ended yet")
+    assert ResultRun.objects.get(pk=run.pk).status == ResultRun.Status.DRAFT
+    assert colleague.pk in levels
+
+    # Last month still publishes, with its elimination list.
+    october = compute_month_results(branch=branch, month=OCTOBER)
+    with django_capture_on_commit_callbacks(execute=True):
+        publish_results(run=october, actor=branch_manager)
+    october.refresh_from_db()
+    assert october.status == ResultRun.Status.PUBLISHED
+    assert EliminationList.objects.filter(run=october).exists()
+
+
+def test_a_month_is_over_on_the_first_of_the_next_month_in_local_time():
+    with time_machine.travel("2026-11-30 23:59 +0800", tick=False):
+        assert not month_has_ended(NOVEMBER)
+    with time_machine.travel("2026-11-30 16:00 +0000", tick=False):  # 2026-12-01 00:00 in Shanghai
+        assert month_has_ended(NOVEMBER) and month_has_ended(OCTOBER)
+
+
+def test_publishing_through_the_api_refuses_the_month_in_progress(
+    branch, hall, branch_manager, clerk_staff, api
+):
+    with time_machine.travel("2026-11-27 10:00 +0800", tick=False):
+        run = compute_month_results(branch=branch, month=NOVEMBER)
+        response = api.as_user(branch_manager).post(f"/api/v1/assessment/runs/{run.pk}/publish/")
+    assert response.status_code == 400
+    message = response.json()["errors"]["run"][0]
+    assert "2026-11" in message and "2026-12-01" in message
+    assert ResultRun.objects.get(pk=run.pk).status == ResultRun.Status.DRAFT

@@ -191,13 +191,83 @@ def test_computing_a_month_queues_the_task_and_the_progress_fragment_polls_while
     assert "every 2s" not in progress and "boom" in progress
 
 
+def test_the_score_card_explains_weighted_scores_that_multiply_out_and_formats_figures(
+    cast, client, clerk_staff
+):
+    add_facts(
+        fact_input(clerk_staff, Measure.DISCIPLINE_POINTS, "2"),  # 10 − 2 = 8 of 10 points, weight 10
+        fact_input(clerk_staff, Measure.TRANSACTIONS, "990"),
+        fact_input(clerk_staff, Measure.SALES, "12345.5"),
+        fact_input(clerk_staff, Measure.EVALUATION_SCORE, "100"),
+        fact_input(clerk_staff, Measure.EVALUATION_SCORE, "80"),
+        fact_input(clerk_staff, Measure.EVALUATION_SCORE, "80"),  # average 86.6667
+    )
+    publish(cast.hall.region.parent, OCTOBER, cast.branch_manager)
+    result = result_of(clerk_staff)
+    client.force_login(cast.clerk)
+    response = client.get(reverse("assessment:score-card", args=[result.pk]))
+    page = response.content.decode()
+    rows = {row.measure: row for row in response.context["card"].rows}
+    assert sum(row.score for row in rows.values()) == result.total
+    for row, score in zip(response.context["card"].rows, result.indicator_weighted_scores, strict=True):
+        assert row.score == score  # the stored breakdown, not a recomputation
+        assert (row.points * row.weight / row.max_points).quantize(Decimal("0.01")) == row.score
+        shown = f"{row.points} ÷ {row.max_points_display} × weight {row.weight_display} → {row.score}"
+        assert shown in row.explanation and row.explanation in page
+    discipline = rows[Measure.DISCIPLINE_POINTS]
+    assert discipline.weight != 100
+    assert "= 8.00 points; 8.00 ÷ 10 × weight 10 → 8.00" in discipline.explanation
+    assert rows[Measure.TRANSACTIONS].measure_display == "990"
+    assert rows[Measure.SALES].measure_display == "12345.50"
+    assert rows[Measure.EVALUATION_SCORE].measure_display == "86.67"
+    assert rows[Measure.DISCIPLINE_POINTS].measure_display == "2"
+    assert ".0000" not in page and ">990<" in page and ">12345.50<" in page
+
+
 def test_a_foreign_branch_cannot_be_computed(cast, client):
     client.force_login(cast.branch_manager)
     with mock.patch("assessment.views.compute_month_results_task.delay") as delay:
         response = client.post(reverse("assessment:run-compute"), {"branch": "BR90", "month": "2026-10"})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert response.context["form"].errors["branch"]
     delay.assert_not_called()
+
+
+def test_computing_a_published_month_is_refused_beside_the_month_and_creates_no_run(cast, client, branch):
+    publish(branch, OCTOBER, cast.branch_manager)
+    runs = ResultRun.objects.count()
+    client.force_login(cast.branch_manager)
+    with mock.patch("assessment.views.compute_month_results_task.delay") as delay:
+        response = client.post(reverse("assessment:run-compute"), {"branch": "BR01", "month": "2026-10"})
+    assert response.status_code == 400
+    message = f"2026-10 is already published for {branch.name}; its results are frozen."
+    assert response.context["form"].errors == {"month": [message]}
+    assert message in response.content.decode()
+    delay.assert_not_called()
+    assert ResultRun.objects.count() == runs
+
+
+def test_a_refusal_raised_by_the_in_process_job_becomes_a_form_error(cast, client, branch):
+    """Without a broker the task runs in the request: a month published between the check and
+    the job (here: the check patched away) still shows beside the month, never as a 500."""
+    publish(branch, OCTOBER, cast.branch_manager)
+    runs = ResultRun.objects.count()
+    client.force_login(cast.branch_manager)
+    with mock.patch("assessment.services.require_month_not_published"):
+        response = client.post(reverse("assessment:run-compute"), {"branch": "BR01", "month": "2026-10"})
+    assert response.status_code == 400
+    assert "already published" in response.context["form"].errors["month"][0]
+    assert ResultRun.objects.count() == runs
+
+
+def test_the_compute_task_fails_loudly_on_a_published_month(cast, branch, caplog):
+    from assessment.exceptions import MonthAlreadyPublished
+    from assessment.tasks import compute_month_results_task
+
+    publish(branch, OCTOBER, cast.branch_manager)
+    with pytest.raises(MonthAlreadyPublished):
+        compute_month_results_task.apply(args=(branch.pk, "2026-10-01", cast.branch_manager.pk), throw=True)
+    assert any("refused" in record.getMessage() for record in caplog.records)
 
 
 def test_publishing_from_the_page_publishes_and_shows_refusals(cast, client, clerk_staff):

@@ -9,6 +9,7 @@ Two branches hold identical people and facts (A for the clean run, B for the kil
 trial is its own month, published in order so the star-level history stays the same for both.
 """
 
+import datetime
 import hashlib
 import json
 import os
@@ -21,6 +22,7 @@ from pathlib import Path
 
 import pytest
 import redis
+import time_machine
 from django.conf import settings
 from django.db import connection
 
@@ -36,6 +38,7 @@ TRIALS = 10
 SEED = 20261127
 MONTHS = [date(2026, m, 1) for m in range(1, TRIALS + 2)]  # the first is the uninterrupted run
 PEOPLE_PER_HALL = 4
+PUBLISH_DAY = datetime.datetime(2027, 1, 15, 10, 0, tzinfo=datetime.UTC)
 
 
 def _branch(letter: str):
@@ -171,8 +174,9 @@ def test_a_worker_killed_at_random_points_of_the_monthly_job_changes_nothing(tmp
                     assert worker.mark.exists(), f"trial {trial}: the worker was never killed"
                     killed_at.append(worker.mark.read_text())
 
-                publish_results(run=clean, actor=actor)
-                publish_results(run=run, actor=actor)
+                with time_machine.travel(PUBLISH_DAY):  # every month of MONTHS has ended by then
+                    publish_results(run=clean, actor=actor)
+                    publish_results(run=run, actor=actor)
                 run.refresh_from_db()
                 assert ranking_hash(run) == ranking_hash(clean), f"trial {trial} ({month:%Y-%m})"
                 runs = ResultRun.objects.filter(branch=branch_b, month=month)

@@ -4,6 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.core.exceptions import PermissionDenied
 from django.core.management import CommandError, call_command
 
@@ -107,6 +108,7 @@ def test_a_refused_sheet_records_no_facts(hall_manager, hall, exam_session, cler
     assert revision() is None
 
 
+@time_machine.travel("2026-12-02 10:00 +0800", tick=False)  # November has ended: it can be published
 def test_a_published_month_refuses_a_correction_and_keeps_everything(
     hall_manager, branch_manager, branch, hall, clerk_staff, exam_session
 ):
