@@ -5,6 +5,7 @@ recommendation, business accuracy, queue guidance and waiting time, cleanliness 
 from decimal import Decimal as D
 
 from django.db import migrations
+from django.utils import timezone
 
 NAME = "营业厅窗口服务明查暗访检查表"
 
@@ -132,7 +133,10 @@ def seed(apps, schema_editor):
     Template = apps.get_model("assessment", "ChecklistTemplate")
     Category = apps.get_model("assessment", "ChecklistCategory")
     Item = apps.get_model("assessment", "ChecklistItem")
-    template = Template.objects.create(name=NAME, version=1, is_active=True)
+    # Tests seed again with the current models (tests/conftest.py MIGRATION_SEEDS), where a version
+    # in force also records since when (0017_checklist_first_in_force backfills migrated rows).
+    since = {"first_in_force_at": timezone.now()} if hasattr(Template, "first_in_force_at") else {}
+    template = Template.objects.create(name=NAME, version=1, is_active=True, **since)
     position = 0
     for cat_position, (category_name, items) in enumerate(CHECKLIST, 1):
         category = Category.objects.create(template=template, name=category_name, position=cat_position)

@@ -160,9 +160,9 @@ class RectificationFilterSet(UpdatedSinceFilterSet):
 @extend_schema(tags=["inspections"])
 class ChecklistTemplateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Checklist versions with their categories and items: every version for the market department;
-    for anyone else the versions in force and those of visits they can see (published ones of
-    their halls). A version left out answers 404, as for a missing id. There are no tombstones:
-    a version that leaves a caller's list when it is retired is not announced."""
+    for anyone else the versions that have been in force (in force or retired), never drafts. A
+    version left out answers 404, as for a missing id. A retirement reaches `updated_since`
+    clients as the old version with is_active false; a draft arrives when it is put in force."""
 
     serializer_class = ChecklistTemplateSerializer
     filterset_class = UpdatedSinceFilterSet

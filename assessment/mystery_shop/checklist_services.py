@@ -23,6 +23,7 @@ from decimal import Decimal, InvalidOperation
 from django.db import IntegrityError, transaction
 from django.db.models import Value
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assessment.mystery_shop.exceptions import (
@@ -356,8 +357,9 @@ def activate_template(
         old.revision += 1
         old.save(update_fields=["is_active", "revision", "updated_at"])
     locked.is_active = True
+    locked.first_in_force_at = locked.first_in_force_at or timezone.now()
     locked.revision += 1
-    locked.save(update_fields=["is_active", "revision", "updated_at"])
+    locked.save(update_fields=["is_active", "first_in_force_at", "revision", "updated_at"])
     record_audit(
         actor=actor,
         action="mystery.template.activated",

@@ -3,9 +3,9 @@
 Secrecy: a visit is visible to the hall's manager and staff (and every role that is not the market
 department) only once it has been published (`first_published_at` set); before that it exists for
 inspectors of its region only. `Visit.objects.visible_to(user)` is the one rule; every other model
-here reaches its rows through it — checklist versions too (`ChecklistTemplate.objects.visible_to`):
-outside the market department a version no longer in force is seen only through a visible visit,
-so an unpublished covert visit never makes its version visible.
+of a visit reaches its rows through it. Checklist versions do not depend on visits at all
+(`ChecklistTemplate.objects.visible_to`: outside the market department, the versions that have
+been in force), so no visit, covert or not, changes which versions anyone reads.
 """
 
 import uuid
@@ -70,14 +70,13 @@ class ChecklistTemplateQuerySet(models.QuerySet):
     def visible_to(self, user) -> "ChecklistTemplateQuerySet":
         """The versions `user` may read. The market department (`mystery.manage_templates`) reads
         every version, drafts included. Everyone else — the hall's manager and clerks, branch
-        managers, HR clients — reads the versions in force and the versions that judged a visit
-        they can see (`Visit.objects.visible_to`: published visits of their halls), so a draft, and
-        a retired version used only by unpublished (covert) visits, is absent like one that does
-        not exist. One query: the visits are a subquery."""
+        managers, HR clients — reads the versions that have been in force (`first_in_force_at`):
+        those in force and the retired ones, which the halls were judged by in their time. A draft
+        is absent like a version that does not exist. Nothing here depends on visits, so an
+        unpublished covert visit changes nothing anyone else can read."""
         if has_permission(user, "mystery.manage_templates"):
             return self.all()
-        seen = Visit.objects.visible_to(user).order_by().values("template")
-        return self.filter(Q(is_active=True) | Q(pk__in=seen))
+        return self.filter(first_in_force_at__isnull=False)
 
 
 class ChecklistTemplate(models.Model):
@@ -98,6 +97,9 @@ class ChecklistTemplate(models.Model):
     version = models.PositiveIntegerField(_("version"))
     is_active = models.BooleanField(_("active"), default=False)
     revision = models.PositiveIntegerField(_("revision"), default=1)
+    # When the version was first put in force (activate_template); a draft has none. Retired
+    # versions keep theirs: they stay readable to the halls they judged.
+    first_in_force_at = models.DateTimeField(_("first in force"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -115,6 +117,10 @@ class ChecklistTemplate(models.Model):
             ),
             models.CheckConstraint(
                 condition=~Q(name="") & Q(name=Trim("name")), name="mystery_template_name_trimmed"
+            ),
+            models.CheckConstraint(
+                condition=Q(is_active=False) | Q(first_in_force_at__isnull=False),
+                name="mystery_template_in_force_since",
             ),
         ]
         indexes = [models.Index(fields=["updated_at", "id"], name="mystery_template_sync_idx")]

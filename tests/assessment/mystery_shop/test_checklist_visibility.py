@@ -1,9 +1,9 @@
 """Who reads which checklist version. The market department (`mystery.manage_templates`) reads every
 version — drafts, frozen versions, how many visits used each. Everyone else (the hall's manager and
-clerks, other halls, branch managers, HR clients) reads the versions in force and the versions of
-visits they can see (published ones of their halls): a draft, or a retired version used only by an
-unpublished covert visit, answers the list page, the detail page and the API exactly like a version
-that does not exist."""
+clerks, other halls, branch managers, HR clients) reads the versions that have been in force — the
+one in force and the retired ones (`first_in_force_at`): a draft answers the list page, the detail
+page and the API exactly like a version that does not exist, and no visit, covert or not, changes
+what they read."""
 
 import pytest
 from django.db import connection
@@ -140,14 +140,12 @@ def test_the_market_department_still_sees_drafts_frozen_versions_and_counts(
     assert api.get(f"{API}{new.pk}/").json()["is_active"] is False
 
 
-def test_a_retired_version_used_by_a_published_visit_stays_visible_to_those_who_see_the_visit(
-    client, cast, clerk_staff
-):
+def test_a_retired_version_stays_readable_to_everyone_who_reads_checklists(client, cast, clerk_staff):
     old = default_template()
     visit = published_visit(cast.inspector, cast.hall, clerk_staff)
     new = retire(cast.inspector, old)
     draft_v3 = checklists.create_template_version(actor=cast.inspector, template=new)
-    for who in ("hall_manager", "clerk", "branch_manager"):
+    for who in ("hall_manager", "clerk", "branch_manager", "other_hall_manager"):
         client.force_login(getattr(cast, who))
         assert listed(client) == {old.name: [2, 1]}, who
         page = client.get(detail_url(old.pk))
@@ -156,14 +154,29 @@ def test_a_retired_version_used_by_a_published_visit_stays_visible_to_those_who_
     for who in ("hall_manager", "clerk", "branch_manager", "hr_client"):
         api = api_for(cast, who)
         assert api_ids(api) == sorted([old.pk, new.pk]), who
-        # The visit names its checklist; the checklist it names can be read.
-        assert api.get(f"/api/v1/assessment/inspection-visits/{visit.pk}/").json()["template"] == old.pk
         assert api.get(f"{API}{old.pk}/").json()["is_active"] is False
-    # Another hall's manager never saw the visit, so the retired version is not theirs to read.
-    client.force_login(cast.other_hall_manager)
-    assert listed(client) == {old.name: [2]}
-    assert_page_like_missing(client, old.pk)
-    assert_api_like_missing(api_for(cast, "other_hall_manager"), old.pk)
+        assert_api_like_missing(api, draft_v3.pk)
+    # The visit names its checklist; the checklist it names can be read.
+    hall = api_for(cast, "hall_manager")
+    assert hall.get(f"/api/v1/assessment/inspection-visits/{visit.pk}/").json()["template"] == old.pk
+
+
+def test_a_draft_left_behind_by_a_later_version_stays_hidden(client, cast):
+    old = default_template()
+    abandoned = draft(cast.inspector)  # version 2, never put in force
+    newer = retire(cast.inspector, old)  # version 3 replaces version 1
+    client.force_login(cast.hall_manager)
+    assert (abandoned.version, newer.version) == (2, 3)
+    assert listed(client) == {old.name: [3, 1]}
+    assert_page_like_missing(client, abandoned.pk)
+    assert api_ids(api_for(cast, "hall_manager")) == sorted([old.pk, newer.pk])
+
+
+def test_the_database_refuses_a_version_in_force_without_its_first_day_in_force():
+    from django.db import IntegrityError, transaction
+
+    with transaction.atomic(), pytest.raises(IntegrityError, match="mystery_template_in_force_since"):
+        ChecklistTemplate.objects.filter(pk=default_template().pk).update(first_in_force_at=None)
 
 
 def test_a_reopened_visit_keeps_its_version_visible_to_the_hall(client, cast, clerk_staff):
@@ -187,7 +200,7 @@ def hall_view(client, api, old: ChecklistTemplate) -> list:
 
 
 @pytest.mark.parametrize("who", ["hall_manager", "clerk"])
-def test_a_retired_version_used_only_by_an_unpublished_covert_visit_stays_hidden_and_changes_nothing(
+def test_an_unpublished_covert_visit_changes_nothing_the_hall_reads_of_the_checklists(
     client, cast, clerk_staff, who
 ):
     old = default_template()
@@ -195,10 +208,8 @@ def test_a_retired_version_used_only_by_an_unpublished_covert_visit_stays_hidden
     new = retire(cast.inspector, old)
     client.force_login(getattr(cast, who))
     api = api_for(cast, who)
-    assert listed(client) == {old.name: [2]}
-    assert_page_like_missing(client, old.pk)
-    assert_api_like_missing(api, old.pk)
-    assert api_ids(api) == [new.pk]
+    assert listed(client) == {old.name: [2, 1]}
+    assert api_ids(api) == sorted([old.pk, new.pk])
     with_covert = hall_view(client, api, old)
 
     # The same world without the covert visit reads exactly the same.
@@ -210,22 +221,9 @@ def test_a_retired_version_used_only_by_an_unpublished_covert_visit_stays_hidden
     assert listed(client) == {old.name: [2, 1]}
 
 
-def test_publishing_the_covert_visit_makes_its_retired_version_visible_to_the_hall(client, cast, clerk_staff):
-    old = default_template()
-    covert = complete_visit(cast.inspector, cast.hall, clerk_staff, fail_codes=("A01",))
-    retire(cast.inspector, old)
-    client.force_login(cast.hall_manager)
-    assert client.get(detail_url(old.pk)).status_code == 404
-    covert.refresh_from_db()
-    services.publish_visit(actor=cast.inspector, visit=covert, version=covert.version)
-    assert client.get(detail_url(old.pk)).status_code == 200
-    assert listed(client) == {old.name: [2, 1]}
-    assert old.pk in api_ids(api_for(cast, "hall_manager"))
-
-
-def test_a_draft_put_in_force_reaches_a_syncing_client_and_the_version_it_retires_drops_out(cast):
-    """No tombstones for checklists: a version leaving a client's list is not announced. A draft
-    enters the list when it is put in force (activation touches `updated_at`)."""
+def test_a_draft_put_in_force_reaches_a_syncing_client_with_the_retirement_of_the_old_version(cast):
+    """A draft enters a client's list when it is put in force (activation touches `updated_at`), and
+    the version it retires arrives again, no longer active: no tombstones are needed."""
     old = default_template()
     api = api_for(cast, "hr_client")
     first = api.get(API).json()["results"]
@@ -233,8 +231,8 @@ def test_a_draft_put_in_force_reaches_a_syncing_client_and_the_version_it_retire
     new = draft(cast.inspector)
     assert api_ids(api, {"updated_since": since}) == [old.pk]  # the draft is not there
     checklists.activate_template(actor=cast.inspector, template=new)
-    rows = {row["id"]: row for row in api.get(API, {"updated_since": since}).json()["results"]}
-    assert list(rows) == [new.pk] and rows[new.pk]["is_active"] is True
+    rows = {row["id"]: row["is_active"] for row in api.get(API, {"updated_since": since}).json()["results"]}
+    assert rows == {old.pk: False, new.pk: True}
 
 
 # --- query counts ----------------------------------------------------------------------------------

@@ -186,7 +186,7 @@ def test_a_visit_started_while_its_version_is_being_retired_waits_and_is_refused
     def retire_old():  # what activate_template does, held uncommitted until the start is blocked
         list(ChecklistTemplate.objects.select_for_update().filter(name=old.name))
         ChecklistTemplate.objects.filter(pk=old.pk).update(is_active=False)
-        ChecklistTemplate.objects.filter(pk=new.pk).update(is_active=True)
+        ChecklistTemplate.objects.filter(pk=new.pk).update(is_active=True, first_in_force_at=timezone.now())
 
     with row_committed_while_blocked(retire_old), pytest.raises(VisitInvalid) as refused:
         services.start_visit(actor=inspector, hall=hall, visited_at=an_hour_ago(), mode="overt", template=old)
