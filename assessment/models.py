@@ -1093,7 +1093,7 @@ class Appeal(models.Model):
     manager with a written reason; upheld removes the entry."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", _("Pending")
+        PENDING = "pending", pgettext_lazy("appeal status", "Pending")
         UPHELD = "upheld", _("Upheld")
         REJECTED = "rejected", _("Rejected")
 
