@@ -65,3 +65,33 @@ def test_the_ranking_calls_its_change_column_a_change_of_rank(cast, client):
 def test_a_checklist_category_is_an_inspection_category():
     with translation.override("zh-hans"):
         assert str(ItemForm.base_fields["category"].label) == "检查类别"
+
+
+def test_the_score_card_names_each_indicator_once_in_the_readers_language(cast, client, clerk_staff):
+    from assessment.models import Measure
+    from tests.assessment.factories import add_facts, fact_input
+    from tests.assessment.test_views import result_of
+
+    add_facts(fact_input(clerk_staff, Measure.EVALUATION_SCORE, "80"))
+    publish(cast.hall.region.parent, OCTOBER, cast.branch_manager)
+    url = reverse("assessment:score-card", args=[result_of(clerk_staff).pk])
+    client.force_login(cast.clerk)
+
+    chinese = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert '<h2 class="h5 mb-1" id="indicator-1">客户评价</h2>' in chinese
+    assert "Customer evaluation" not in chinese
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<h2 class="h5 mb-1" id="indicator-1">Customer evaluation</h2>' in english
+    assert "客户评价" not in english
+
+
+def test_a_bilingual_default_name_splits_and_any_other_name_stays_whole():
+    from assessment.models import bilingual_part
+
+    with translation.override("zh-hans"):
+        assert bilingual_part("多说一句话 Recommendations") == "多说一句话"
+        assert bilingual_part("业务差错") == "业务差错"
+        assert bilingual_part("VIP 销售额") == "VIP 销售额"
+    with translation.override("en"):
+        assert bilingual_part("培训出勤 Training attendance") == "Training attendance"
+        assert bilingual_part("业务差错") == "业务差错"
