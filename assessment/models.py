@@ -5,6 +5,7 @@ rounded half away from zero (half-up for the non-negative figures used here) to
 2 decimals, averages of facts to 4 decimals first. See assessment/scoring.py.
 """
 
+import re
 from datetime import date
 
 import pgtrigger
@@ -15,8 +16,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from halls.models import Hall, Region, Role
 from halls.scoping import scope_for
@@ -32,6 +33,18 @@ class Source(models.TextChoices):
     COMPLAINT = "complaint", _("Complaint")
     DISCIPLINE = "discipline", _("Labour discipline")
     TRAINING = "training", _("Training")
+
+
+# "中文名 English name": Chinese (with no ASCII letters), a space, then ASCII only.
+BILINGUAL_NAME = re.compile(r"^(?P<zh>[^\x00-\x7f][^A-Za-z]*?)\s+(?P<en>[A-Za-z][\x00-\x7f]*)$")
+
+
+def bilingual_part(name: str) -> str:
+    """The part of a "中文名 English name" name for the active language; any other name whole."""
+    match = BILINGUAL_NAME.match(name)
+    if match is None:
+        return name
+    return match["zh"] if (get_language() or "").startswith("zh") else match["en"]
 
 
 class Measure(models.TextChoices):
@@ -220,6 +233,14 @@ class Indicator(models.Model):
 
     def __str__(self):
         return f"{self.code} ({self.weight})"
+
+    @property
+    def display_name(self) -> str:
+        """The name in the reader's language: the default schemes (migrations 0002, 0006) name
+        their indicators in both languages ("客户评价 Customer evaluation"), which a page shows as
+        one label, the Chinese part in Chinese and the English part in English. Any other name
+        (what managers type) as it is."""
+        return bilingual_part(self.name)
 
 
 # --- Evidence of the volume sources ----------------------------------------------------------------
@@ -1136,7 +1157,7 @@ class Appeal(models.Model):
     manager with a written reason; upheld removes the entry."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", _("Pending")
+        PENDING = "pending", pgettext_lazy("appeal status", "Pending")
         UPHELD = "upheld", _("Upheld")
         REJECTED = "rejected", _("Rejected")
 

@@ -180,7 +180,7 @@ def score_card(*, staff: Staff, month: date, user=None, run: ResultRun | None = 
         rows.append(
             ScoreCardRow(
                 indicator_code=i.code,
-                indicator_name=i.name,
+                indicator_name=i.display_name,
                 source=i.source,
                 measure=i.measure,
                 aggregate=i.aggregate,

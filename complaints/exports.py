@@ -5,6 +5,7 @@ from collections.abc import Iterable
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from complaints.masking import mask_name, mask_phone
 from complaints.models import Category, Channel, Complaint, Severity
@@ -64,7 +65,7 @@ def complaint_list_workbook(complaints: Iterable[Complaint]) -> bytes:
         _("Received at"),
         _("Channel"),
         _("Hall"),
-        _("Category"),
+        pgettext("complaint", "Category"),
         _("Severity"),
         _("Status"),
         _("Subject"),

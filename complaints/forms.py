@@ -11,6 +11,7 @@ from django.db import IntegrityError
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from complaints import accountability_services, attachment_services, services
 from complaints.exceptions import ComplaintVersionConflict
@@ -77,7 +78,7 @@ class IntakeForm(ServiceForm):
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
         error_messages={"invalid": _("Enter a phone number of 5 to 20 digits.")},
     )
-    category = forms.ChoiceField(label=_("Category"), choices=Category.choices)
+    category = forms.ChoiceField(label=pgettext_lazy("complaint", "Category"), choices=Category.choices)
     severity = forms.ChoiceField(label=_("Severity"), choices=Severity.choices, initial=Severity.NORMAL)
     subject = forms.CharField(label=_("Subject"), max_length=200)
     description = forms.CharField(
@@ -315,7 +316,7 @@ class AccountabilityForm(ComplaintServiceForm):
     """The finding with one row per responsible clerk (`shares`, a formset with a row for each
     clerk involved; rows left empty are ignored)."""
 
-    finding = forms.ChoiceField(label=_("Finding"), choices=Finding.choices)
+    finding = forms.ChoiceField(label=pgettext_lazy("accountability", "Finding"), choices=Finding.choices)
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
     month = MonthField(
         label=_("Assessment month"),
@@ -363,7 +364,7 @@ class QueueFilterForm(forms.Form):
     to people who work in or manage halls, the hall list to those who see more than one hall."""
 
     STATUS_CHOICES = [
-        ("", _("Open")),
+        ("", pgettext_lazy("complaint status", "Open")),
         *Status.choices,
         (QUEUE_ALL_STATUSES, _("All statuses")),
     ]

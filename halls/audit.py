@@ -4,7 +4,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from halls.models import AuditEvent, OpeningHours
+from halls.models import AuditEvent, Hall, OpeningHours
 
 # How pages name each audit action: a line for every action any app's services record (plain
 # strings, so halls still imports none of those apps). tests/test_audit_labels.py keeps it complete.
@@ -221,6 +221,36 @@ ACTION_DATA_LABELS = {
 
 # Actions whose data holds [before, after] per changed field (changed_fields and the like).
 CHANGE_ACTIONS = {"halls.hall.updated", "staffing.staff.updated", "halls.api_client.updated"}
+
+# Values that are codes of a choice ("solver", "window"), shown by their translated label:
+# {(action, key): {code: label}}. An app registers its own choices from AppConfig.ready() with
+# register_value_labels, so halls still imports none of the apps that record events.
+VALUE_LABELS: dict[tuple[str, str], dict[str, str]] = {}
+
+
+def register_value_labels(*, actions: tuple[str, ...] | list[str], key: str, choices) -> None:
+    """Show the values of `key` in the data of `actions` by the labels of `choices` (a TextChoices
+    class or (code, label) pairs)."""
+    pairs = dict(choices.choices if hasattr(choices, "choices") else choices)
+    for action in actions:
+        VALUE_LABELS.setdefault((action, key), {}).update(pairs)
+
+
+def value_label(value, key: str, action: str | None = None):
+    """The translated label of a choice code recorded under `key` by `action`; any other value
+    (a number, a name, a code nobody registered) as it is."""
+    labels = VALUE_LABELS.get((action, key))
+    if labels and isinstance(value, str) and value in labels:
+        return str(labels[value])
+    return value
+
+
+register_value_labels(
+    actions=["halls.hall.created", "halls.hall.updated"], key="hall_class", choices=Hall.HallClass
+)
+register_value_labels(
+    actions=["halls.hall.created", "halls.hall.updated"], key="operation", choices=Hall.Operation
+)
 
 
 def action_label(action: str) -> str:

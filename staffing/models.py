@@ -339,6 +339,18 @@ class CoveragePolicy(models.Model):
         return f"{self.hall.code}: {self.service_level:.0%} / {self.answer_seconds}s"
 
 
+class SolverStatus(models.TextChoices):
+    """How the roster solver ended (staffing.rostering.solver: OR-Tools' status names, or GREEDY
+    when the greedy starting roster is the answer); recorded in staffing.roster.generated."""
+
+    OPTIMAL = "OPTIMAL", _("Optimal")
+    FEASIBLE = "FEASIBLE", _("Feasible, not proven optimal")
+    INFEASIBLE = "INFEASIBLE", _("No feasible roster")
+    UNKNOWN = "UNKNOWN", _("Stopped without a result")
+    MODEL_INVALID = "MODEL_INVALID", _("Invalid model")
+    GREEDY = "GREEDY", _("Starting roster (not optimised)")
+
+
 class RosterQuerySet(HallOwnedQuerySet):
     def visible_to(self, user):
         """Rosters of the halls a user manages or oversees; a clerk sees only published ones."""

@@ -2,6 +2,7 @@
 (build_workbook does it), so no exported text runs as a formula."""
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from halls.exports import Sheet, workbook_bytes
 from training.selectors import Archive
@@ -25,7 +26,7 @@ def archive_workbook(archive: Archive) -> bytes:
         ],
     )
     sessions = Sheet(
-        title=_("Sessions"),
+        title=pgettext("training", "Sessions"),
         headers=[_("Date"), _("Kind"), _("Topic"), _("Trainer"), _("Programme"), _("Attendance"), _("Hours")],
         rows=[
             [

@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from halls.models import Hall
 from halls.scoping import scope_for
@@ -272,7 +273,10 @@ class Attendance(models.Model):
     (the session's length when present, none otherwise). Entered in bulk for a whole hall."""
 
     session = models.ForeignKey(
-        TrainingSession, verbose_name=_("session"), on_delete=models.PROTECT, related_name="attendances"
+        TrainingSession,
+        verbose_name=pgettext_lazy("training", "session"),
+        on_delete=models.PROTECT,
+        related_name="attendances",
     )
     staff = models.ForeignKey(
         Staff, verbose_name=_("staff member"), on_delete=models.PROTECT, related_name="training_attendances"
@@ -319,7 +323,7 @@ class ExamResult(models.Model):
     hall = models.ForeignKey(Hall, verbose_name=_("hall"), on_delete=models.PROTECT, related_name="+")
     session = models.ForeignKey(
         TrainingSession,
-        verbose_name=_("session"),
+        verbose_name=pgettext_lazy("training", "session"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -381,7 +385,7 @@ class ExamResult(models.Model):
 
 
 class PlanStatus(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("improvement plan status", "Open")
     CLOSED = "closed", _("Closed")
 
 

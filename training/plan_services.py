@@ -122,7 +122,12 @@ def create_improvement_plan(
         action="training.plan.created",
         subject=plan,
         hall=staff.hall,
-        data={"staff": staff.employee_no, "month": month.strftime("%Y-%m"), "indicators": codes},
+        # The indicators by the names the plan shows (a scheme's codes mean nothing to a reader).
+        data={
+            "staff": staff.employee_no,
+            "month": month.strftime("%Y-%m"),
+            "indicators": [w.indicator_name for w in weak_points],
+        },
     )
     return plan
 

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext_lazy
 
 from assessment.mystery_shop import checklist_services
 from assessment.mystery_shop.checklist_services import MAX_CATEGORIES, MAX_ITEMS, CategorySpec, ItemSpec
@@ -43,7 +43,7 @@ class ItemForm(forms.Form):
         label=_("How to judge"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
     # Blank first choice: an untouched extra row posts nothing and is ignored.
-    category = forms.ChoiceField(label=_("Category"))
+    category = forms.ChoiceField(label=pgettext_lazy("checklist", "Category"))
     deduction = forms.DecimalField(
         label=_("Deduction points"),
         min_value=Decimal("0"),

@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower, Trim
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from halls.models import Hall, Role
 from halls.permissions import has_permission
@@ -426,7 +427,7 @@ class Rectification(models.Model):
     brings evidence by the deadline; the inspector accepts it or sends it back."""
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("rectification status", "Open")
         SUBMITTED = "submitted", _("Evidence submitted")
         ACCEPTED = "accepted", _("Accepted")
         CANCELLED = "cancelled", _("Cancelled")

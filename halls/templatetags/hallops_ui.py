@@ -3,7 +3,7 @@
 from django import forms, template
 from django.utils.translation import gettext_lazy as _
 
-from halls.audit import CHANGE_ACTIONS, action_label, data_label
+from halls.audit import CHANGE_ACTIONS, action_label, data_label, value_label
 
 register = template.Library()
 
@@ -71,14 +71,20 @@ def _audit_value(value) -> str:
 def audit_details(data: dict, action: str | None = None) -> list[tuple[str, str]]:
     """An audit event's details as (label, value) pairs, every key named by halls.audit.data_label
     (the action's own name for it first; weekday numbers as weekday names). Yes/no values are
-    words, lists are comma-separated and a changed field's [before, after] reads "before → after"."""
+    words, choice codes their labels (halls.audit.value_label), lists are comma-separated and a
+    changed field's [before, after] reads "before → after"."""
     pairs = []
     for key, value in (data or {}).items():
+        labelled = (
+            [value_label(v, key, action) for v in value]
+            if isinstance(value, list)
+            else value_label(value, key, action)
+        )
         if key.isdigit() and value is None:
             shown = str(_("closed"))
         elif action in CHANGE_ACTIONS and isinstance(value, list) and len(value) == 2:
-            shown = f"{_audit_value(value[0])} → {_audit_value(value[1])}"
+            shown = f"{_audit_value(labelled[0])} → {_audit_value(labelled[1])}"
         else:
-            shown = _audit_value(value)
+            shown = _audit_value(labelled)
         pairs.append((data_label(key, action), shown))
     return pairs

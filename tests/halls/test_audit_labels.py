@@ -247,3 +247,52 @@ def test_the_audit_table_shows_every_key_by_its_label(db):
         )
     assert changed == [("星级", "2 → 3"), ("贵宾服务专区", "否 → 是")]
     assert transfer == [("调出", "H001"), ("调入", "H002"), ("生效日期", "2026-11-01")]
+
+
+def test_choice_codes_in_the_audit_table_show_as_their_labels(db):
+    from halls.templatetags.hallops_ui import audit_details
+
+    with translation.override("zh-hans"):
+        generated = audit_details(
+            {"method": "solver", "status": "OPTIMAL", "assignments": 12}, "staffing.roster.generated"
+        )
+        requested = audit_details({"method": "rotation"}, "staffing.roster.generation_requested")
+        granted = audit_details({"post": "window", "from": "2026-11-01"}, "staffing.qualification.granted")
+        updated = audit_details(
+            {"post": ["clerk", "guide"], "status": ["probation", "active"]}, "staffing.staff.updated"
+        )
+        hall = audit_details({"hall_class": ["B", "A"]}, "halls.hall.updated")
+        unknown = audit_details({"status": "OPTIMAL"}, "some.other.action")
+    assert generated == [("方式", "优化生成"), ("状态", "最优解"), ("排班数", "12")]
+    assert requested == [("方式", "轮换模板")]
+    assert granted[0] == ("岗位", "服务窗口")
+    assert updated == [("岗位", "营业员 → 导向人员"), ("状态", "试用期 → 在职")]
+    assert hall == [("营业厅类别", "B类 → A类（旗舰厅）")]
+    assert unknown == [("状态", "OPTIMAL")]  # a code is labelled only where its action registered it
+
+
+def test_the_hall_history_shows_roster_and_qualification_codes_by_their_labels(cast, client):
+    from django.urls import reverse
+
+    from halls.audit import record_audit
+    from tests.staffing.factories import RosterFactory
+
+    roster = RosterFactory(hall=cast.hall)
+    record_audit(
+        actor=cast.hall_manager,
+        action="staffing.roster.generated",
+        subject=roster,
+        data={"method": "solver", "status": "FEASIBLE", "assignments": 3},
+    )
+    record_audit(
+        actor=cast.hall_manager,
+        action="staffing.qualification.granted",
+        subject=roster,
+        hall=cast.hall,
+        data={"staff": "C0001", "post": "window"},
+    )
+    client.force_login(cast.branch_manager)
+    html = client.get(reverse("hall_detail", args=[cast.hall.pk])).content.decode()
+    assert "优化生成" in html and "可行解（未证明最优）" in html and "服务窗口" in html
+    for code in ("solver", "FEASIBLE", "window"):
+        assert f"</span> {code}" not in html

@@ -103,3 +103,15 @@ def test_a_verdict_waits_for_the_next_months_result_and_closes_the_plan(hall_man
         plan_services.add_improvement_step(
             actor=hall_manager, plan=plan, due_on=date(2026, 12, 2), description="x"
         )
+
+
+def test_the_plan_audit_names_the_indicators_as_the_plan_shows_them_not_by_code(hall_manager, clerk_staff):
+    from halls.models import AuditEvent
+
+    plan = create(
+        hall_manager,
+        clerk_staff,
+        weak_points=[ACCURACY, WeakPoint("recommendations", "多说一句话", Decimal("2"), Decimal("5"))],
+    )
+    event = AuditEvent.objects.get(action="training.plan.created", subject_id=str(plan.pk))
+    assert event.data["indicators"] == ["业务差错", "多说一句话"]
