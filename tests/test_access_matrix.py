@@ -631,6 +631,20 @@ ACCESS: dict[str, Access] = {
     "roster_generate": Access(ROSTER_MANAGE, kwargs=hall_pk),
     "roster_leave": Access(ROSTER_MANAGE, kwargs=hall_pk),
     "roster_traffic_import": Access(ROSTER_MANAGE, kwargs=hall_pk),
+    "roster_shift_types": Access(ROSTER_MANAGE, kwargs=hall_pk),
+    "roster_shift_type_create": Access(ROSTER_MANAGE, kwargs=hall_pk),
+    "roster_shift_type_edit": Access(ROSTER_MANAGE, kwargs=shift_type_pk),
+    "roster_shift_type_active": Access(
+        {
+            **ROSTER_MANAGE,
+            "branch_manager": (SEE_OTHER, 404),
+            "hall_manager": (SEE_OTHER, 404),
+            "admin_user": (SEE_OTHER, SEE_OTHER),
+        },
+        kwargs=shift_type_pk,
+        method="post",
+        data=lambda cast, hall: {"active": "0"},
+    ),
     "roster_import": Access(ROSTER_MANAGE, kwargs=hall_pk),
     "roster_requests": Access(
         {**ROSTER_MANAGE, "branch_manager": (403, 404), "clerk": (200, 404)}, kwargs=hall_pk
