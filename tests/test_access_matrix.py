@@ -233,6 +233,22 @@ def roster_import_body(cast):
     }
 
 
+def roster_generate_body(cast):
+    """A rotation of the cast's hall's day shift (a hall without shift types gets no roster)."""
+    ShiftType.objects.get_or_create(
+        hall=cast.hall,
+        code="D",
+        defaults={"name": "Day", "start": datetime.time(9), "end": datetime.time(17)},
+    )
+    return {
+        "hall": cast.hall.code,
+        "period_start": "2026-03-02",
+        "period_end": "2026-03-08",
+        "method": "rotation",
+        "rotation": {"kind": "rolling", "cycle": ["D", "D", "D", "D", "D", None, None]},
+    }
+
+
 def published_result_pk(cast, hall):
     """The published October result of a clerk of `hall` (its branch computed and published)."""
     staff = StaffFactory(hall=hall)
@@ -708,13 +724,7 @@ ACCESS: dict[str, Access] = {
             admin_user=202,
         ),
         method="post",
-        data=lambda cast, hall: {
-            "hall": cast.hall.code,
-            "period_start": "2026-03-02",
-            "period_end": "2026-03-08",
-            "method": "rotation",
-            "rotation": {"kind": "rolling", "cycle": ["D", "D", "D", "D", "D", None, None]},
-        },
+        data=lambda cast, hall: roster_generate_body(cast),
         json=True,
     ),
     "api-roster-import-roster": Access(
