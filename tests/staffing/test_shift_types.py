@@ -259,3 +259,29 @@ def test_the_shift_type_list_runs_the_same_queries_at_n_and_3n_rows(english, hal
     assert second.content.decode().count("In a published roster") == 9
     assert len(at_n.captured_queries) == len(at_3n.captured_queries)
     assert len(at_n.captured_queries) <= 15
+
+
+def test_the_pages_read_in_chinese(client, hall, hall_manager):
+    client.force_login(hall_manager)
+    shift = ShiftTypeFactory(hall=hall, code="D", break_minutes=60)
+    published_use(shift)
+    listing = client.get(reverse("roster_shift_types", args=[hall.pk])).content.decode()
+    for text in ("的班次", "添加班次", "停用", "休息 60 分钟", "已用于发布的排班", "班次在开始当天结束"):
+        assert text in listing, text
+    form = client.get(reverse("roster_shift_type_edit", args=[shift.pk])).content.decode()
+    for text in ("开始时间", "结束时间", "无薪休息（分钟）", "颜色", "其代码和时间保持不变"):
+        assert text in form, text
+    refused = client.post(reverse("roster_shift_type_edit", args=[shift.pk]), shift_data(start="08:00"))
+    assert field_error(refused, "start").startswith("已发布的排班使用了该班次")
+    shift.is_active = False
+    shift.save()
+    generate = client.post(
+        reverse("roster_generate", args=[hall.pk]),
+        {
+            "period_start": "2026-03-09",
+            "period_end": "2026-03-15",
+            "method": "manual",
+            "time_limit_seconds": "2",
+        },
+    )
+    assert f"{hall.name}没有启用的班次，请先添加班次再创建排班。" in generate.content.decode()
