@@ -458,6 +458,8 @@ def run_roster_generation(*, roster_id: int) -> Roster | None:
         )
 
     try:
+        # Shift types deactivated since the request leave nothing to assign: fail, not "optimal".
+        _require_shift_types(roster.hall)
         context = build_problem(
             hall=roster.hall, start=roster.period_start, end=roster.period_end, requirement=roster.requirement
         )

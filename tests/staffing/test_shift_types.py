@@ -285,3 +285,14 @@ def test_the_pages_read_in_chinese(client, hall, hall_manager):
         },
     )
     assert f"{hall.name}没有启用的班次，请先添加班次再创建排班。" in generate.content.decode()
+
+
+def test_a_queued_generation_fails_when_its_shift_types_were_deactivated_meanwhile(hall, hall_manager):
+    shift = ShiftTypeFactory(hall=hall, code="D")
+    roster = services.request_roster_generation(actor=hall_manager, hall=hall, start=MONDAY, end=SUNDAY)
+    services.set_shift_type_active(actor=hall_manager, shift_type=shift, active=False)
+    services.run_roster_generation(roster_id=roster.pk)
+    roster.refresh_from_db()
+    assert roster.generation_status == Roster.Generation.FAILED
+    assert roster.generation_error == f"{hall.name}没有启用的班次，请先添加班次再创建排班。"
+    assert not roster.assignments.exists()
