@@ -1,4 +1,4 @@
-"""Demo staff for `manage.py seed_demo` (see halls.demo for the step registry).
+"""Demo staff and shift types for `manage.py seed_demo` (see halls.demo for the step registry).
 
 Every hall gets one hall manager and mostly clerks, with guides, duty managers and VIP
 account managers where the hall's class and VIP zone call for them. Each person gets a
@@ -7,13 +7,14 @@ StaffPosting from the hire date; a few have worked in another hall of the county
 """
 
 import random
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
+from django.db.models import Max, Min
 from django.utils import timezone
 
-from halls.demo import DemoContext, Scale, copy_rows, ensure_demo_user, register, reserve_ids
-from halls.models import Hall
-from staffing.models import Staff, StaffPosting
+from halls.demo import BATCH_SIZE, DemoContext, Scale, copy_rows, ensure_demo_user, register, reserve_ids
+from halls.models import Hall, OpeningHours
+from staffing.models import ShiftType, Staff, StaffPosting
 
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁"
@@ -173,3 +174,63 @@ def seed_staff_logins(rng: random.Random, scale: Scale, context: DemoContext) ->
     clerk = ensure_demo_user(context, "clerk")
     if record is not None and not Staff.objects.filter(user=clerk).exists():
         Staff.objects.filter(pk=record.pk).update(user=clerk)
+
+
+# The shift types every demo hall works: (code, name, colour). Their times follow the hall's
+# opening hours (`_shift_types`).
+DEMO_SHIFTS = (
+    ("D", "早班", "#4e79a7"),
+    ("L", "晚班", "#e15759"),
+    ("AM", "上午班", "#f6b26b"),
+    ("PM", "下午班", "#93c47d"),
+)
+FULL_SHIFT = timedelta(hours=8, minutes=30)  # 7.5 hours of work and a one-hour unpaid break
+HALF_DAY_SPLIT = time(13, 0)
+
+
+def _clock(moment: datetime) -> time:
+    return moment.time()
+
+
+def _shift_types(hall_id: int, opens: time, closes: time) -> list[ShiftType]:
+    """A hall's shifts within its opening hours (earliest opening to latest closing of the
+    week): 早班 D from opening, 晚班 L up to closing (8½ hours with a one-hour break each), and
+    half-day 上午班 AM / 下午班 PM split at 13:00 for short weekend days and peaks."""
+    day = datetime(2000, 1, 1)
+    start, end = datetime.combine(day, opens), datetime.combine(day, closes)
+    full = min(FULL_SHIFT, end - start)
+    times = {
+        "D": (start, start + full, 60),
+        "L": (end - full, end, 60),
+        "AM": (start, datetime.combine(day, HALF_DAY_SPLIT), 0),
+        "PM": (datetime.combine(day, HALF_DAY_SPLIT), end, 0),
+    }
+    return [
+        ShiftType(
+            hall_id=hall_id,
+            code=code,
+            name=name,
+            start=_clock(times[code][0]),
+            end=_clock(times[code][1]),
+            break_minutes=times[code][2],
+            colour=colour,
+        )
+        for code, name, colour in DEMO_SHIFTS
+        if times[code][0] < times[code][1]  # a hall closed by 13:00 has no afternoon shift
+    ]
+
+
+@register
+def seed_shift_types(rng: random.Random, scale: Scale, context: DemoContext) -> None:
+    """Four active shift types for every hall, timed to its opening hours, in one bulk insert, so
+    a hall manager can generate a roster straight away. Draws nothing from `rng`: the times
+    follow the halls' (seeded) opening hours."""
+    hours = (
+        OpeningHours.objects.filter(hall__in=context.halls)
+        .values("hall")
+        .annotate(opens=Min("opens_at"), closes=Max("closes_at"))
+        .order_by("hall")
+    )
+    rows = [row for h in hours for row in _shift_types(h["hall"], h["opens"], h["closes"])]
+    ShiftType.objects.bulk_create(rows, batch_size=BATCH_SIZE)
+    context.extra["shift_types"] = len(rows)

@@ -47,6 +47,12 @@ class RosterGenerationRefused(DomainError):
     field = "roster"
 
 
+class HallHasNoShiftTypes(RosterGenerationRefused):
+    """A roster version asked for a hall without an active shift type: there is nothing to roster."""
+
+    field = "hall"
+
+
 class TrafficImportInvalid(DomainError):
     """A traffic file with errors; nothing was saved. `errors` lists (row, field, message)."""
 

@@ -8,11 +8,11 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from halls.forms import DATE_INPUT, ServiceForm
+from halls.forms import DATE_INPUT, TIME_INPUT, ServiceForm
 from halls.models import Hall
 from staffing import roster_import
 from staffing import roster_services as services
-from staffing.exceptions import RosterRuleBroken, TrafficImportInvalid
+from staffing.exceptions import HallHasNoShiftTypes, RosterRuleBroken, TrafficImportInvalid
 from staffing.models import Leave, Roster, ShiftType, Staff, StaffRequest
 
 VIOLATIONS_SHOWN = 5
@@ -23,6 +23,48 @@ MAX_TRAFFIC_FILE_BYTES = 5 * 1024 * 1024
 class ShiftTypeChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: ShiftType) -> str:
         return f"{obj.code} · {obj.name} {obj.start:%H:%M}–{obj.end:%H:%M}"
+
+
+class ShiftTypeForm(ServiceForm):
+    """A hall's shift type, new or edited. The service checks the code (unique in the hall), the
+    times (a shift ends the day it starts), the break and, for a shift type a published roster
+    uses, that its code and times stay as they were."""
+
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=10,
+        help_text=_("Short, e.g. “D”: used in rotation patterns and roster files."),
+        widget=forms.TextInput(attrs={"autocapitalize": "characters", "spellcheck": "false"}),
+    )
+    name = forms.CharField(label=_("Name"), max_length=60)
+    start = forms.TimeField(label=_("Starts at"), widget=TIME_INPUT)
+    end = forms.TimeField(
+        label=_("Ends at"), widget=TIME_INPUT, help_text=_("A shift ends on the day it starts.")
+    )
+    break_minutes = forms.IntegerField(
+        label=_("Unpaid break (minutes)"), min_value=0, max_value=services.MAX_BREAK_MINUTES, initial=0
+    )
+    colour = forms.RegexField(
+        label=_("Colour"),
+        regex=services.COLOUR_PATTERN,
+        initial="#4e79a7",
+        widget=forms.TextInput(attrs={"type": "color"}),
+        error_messages={"invalid": _("Give the colour as #RRGGBB.")},
+    )
+
+    def __init__(self, *args, hall: Hall, shift_type: ShiftType | None = None, **kwargs):
+        if shift_type is not None:
+            kwargs.setdefault(
+                "initial", {name: getattr(shift_type, name) for name in services.SHIFT_TYPE_FIELDS}
+            )
+        super().__init__(*args, **kwargs)
+        self.hall = hall
+        self.shift_type = shift_type
+
+    def perform(self, *, actor):
+        if self.shift_type is None:
+            return services.create_shift_type(actor=actor, hall=self.hall, **self.cleaned_data)
+        return services.update_shift_type(actor=actor, shift_type=self.shift_type, **self.cleaned_data)
 
 
 class RuleMessagesMixin:
@@ -94,6 +136,12 @@ class RosterGenerateForm(ServiceForm):
         self.fields["period_start"].initial = start
         self.fields["period_end"].initial = start + timedelta(days=27)
         self.rotation = None
+        self.no_shift_types = False
+
+    def add_domain_error(self, exc):
+        # The page shows a link to the hall's shift types beside this error.
+        self.no_shift_types = isinstance(exc, HallHasNoShiftTypes)
+        super().add_domain_error(exc)
 
     def _tokens(self, line: str) -> list[str | None]:
         tokens = [t for t in re.split(r"[\s,，、]+", line.strip()) if t]
@@ -112,7 +160,8 @@ class RosterGenerateForm(ServiceForm):
 
     def clean(self):
         data = super().clean()
-        if data.get("method") != Roster.Method.ROTATION:
+        if data.get("method") != Roster.Method.ROTATION or not self.codes:
+            # Without shift types the service refuses the whole version (HallHasNoShiftTypes).
             return data
         kind, text = data.get("rotation_kind") or "rolling", data.get("cycle") or ""
         if not text.strip():

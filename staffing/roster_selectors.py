@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Avg, Count, F, Max, Q, Sum
+from django.db.models import Avg, Count, Exists, F, Max, OuterRef, Q, Sum
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
 
 from halls.models import Hall
@@ -44,6 +44,20 @@ def hall_zone() -> ZoneInfo:
 
 def shift_type_list(*, user):
     return ShiftType.objects.visible_to(user).select_related("hall")
+
+
+def hall_shift_types(*, hall: Hall):
+    """A hall's shift types for its shift-type page, active first then by start time, each with
+    `in_published_roster` (a published or superseded roster has a shift of it: its code and times
+    are frozen, see `roster_services.update_shift_type`)."""
+    published = Assignment.objects.filter(
+        shift_type=OuterRef("pk"), roster__status__in=(Roster.Status.PUBLISHED, Roster.Status.SUPERSEDED)
+    )
+    return (
+        ShiftType.objects.filter(hall=hall)
+        .annotate(in_published_roster=Exists(published))
+        .order_by("-is_active", "start", "code")
+    )
 
 
 def roster_list(*, user):

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from halls.business_calendar import uncovered_warning, uncovered_years
 from halls.exports import XLSX_CONTENT_TYPE
@@ -25,7 +25,8 @@ from halls.models import Hall, Role
 from halls.pages import paginate
 from halls.permissions import has_permission, require_permission
 from halls.scoping import scope_for
-from staffing.models import Assignment, Roster, Staff
+from staffing import roster_services
+from staffing.models import Assignment, Roster, ShiftType, Staff
 from staffing.roster_exports import roster_workbook
 from staffing.roster_forms import (
     AssignmentCellForm,
@@ -34,6 +35,7 @@ from staffing.roster_forms import (
     PublishForm,
     RosterGenerateForm,
     RosterImportForm,
+    ShiftTypeForm,
     StaffRequestForm,
     TrafficImportForm,
 )
@@ -42,6 +44,7 @@ from staffing.roster_selectors import (
     coverage_heatmap,
     hall_leave_list,
     hall_request_list,
+    hall_shift_types,
     roster_grid,
     roster_hall_list,
     roster_list,
@@ -86,6 +89,7 @@ def _hall_actions(user, hall: Hall) -> dict:
         "can_request": has_permission(user, "roster.request", hall=hall),
         "can_import": has_permission(user, "traffic.import", hall=hall),
         "can_import_roster": has_permission(user, "roster.import", hall=hall),
+        "can_manage_shift_types": has_permission(user, "roster.edit", hall=hall),
     }
 
 
@@ -142,6 +146,86 @@ def roster_generate(request, pk: int):
         **_hall_actions(request.user, hall),
     }
     return render(request, "staffing/roster_generate.html", context)
+
+
+# --- Shift types -----------------------------------------------------------------------------------
+
+
+def _shift_type(request, pk: int) -> ShiftType:
+    return get_object_or_404(ShiftType.objects.visible_to(request.user).select_related("hall__region"), pk=pk)
+
+
+@login_required
+@require_GET
+def roster_shift_types(request, pk: int):
+    """A hall's shift types, active first; those a published roster uses are marked (their code
+    and times are frozen)."""
+    hall = _hall(request, pk)
+    require_permission(request.user, "roster.edit", hall=hall)
+    context = {"hall": hall, "shift_types": hall_shift_types(hall=hall), **_hall_actions(request.user, hall)}
+    return render(request, "staffing/roster_shift_types.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def roster_shift_type_create(request, pk: int):
+    """Add a shift type to the hall."""
+    hall = _hall(request, pk)
+    require_permission(request.user, "roster.edit", hall=hall)
+    form = ShiftTypeForm(request.POST or None, hall=hall)
+    if request.method == "POST" and form.is_valid():
+        shift = form.save(actor=request.user)
+        if shift is not None:
+            messages.success(request, _("Shift type %(code)s was added.") % {"code": shift.code})
+            return redirect("roster_shift_types", pk=hall.pk)
+    context = {"hall": hall, "form": form, "shift_type": None, **_hall_actions(request.user, hall)}
+    return render(request, "staffing/roster_shift_type_form.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def roster_shift_type_edit(request, pk: int):
+    """Edit a shift type (a published roster's shift type keeps its code and times)."""
+    shift = _shift_type(request, pk)
+    hall = shift.hall
+    require_permission(request.user, "roster.edit", hall=hall)
+    form = ShiftTypeForm(request.POST or None, hall=hall, shift_type=shift)
+    if request.method == "POST" and form.is_valid():
+        saved = form.save(actor=request.user)
+        if saved is not None:
+            messages.success(request, _("Shift type %(code)s was saved.") % {"code": saved.code})
+            return redirect("roster_shift_types", pk=hall.pk)
+    context = {
+        "hall": hall,
+        "form": form,
+        "shift_type": shift,
+        "in_published_roster": roster_services.shift_type_in_published_roster(shift),
+        **_hall_actions(request.user, hall),
+    }
+    return render(request, "staffing/roster_shift_type_form.html", context)
+
+
+@login_required
+@require_POST
+def roster_shift_type_active(request, pk: int):
+    """Deactivate (`active=0`) or reactivate (`active=1`) a shift type."""
+    shift = _shift_type(request, pk)
+    require_permission(request.user, "roster.edit", hall=shift.hall)
+    active = request.POST.get("active") == "1"
+    roster_services.set_shift_type_active(actor=request.user, shift_type=shift, active=active)
+    if active:
+        messages.success(request, _("Shift type %(code)s is offered again.") % {"code": shift.code})
+    else:
+        messages.success(
+            request, _("Shift type %(code)s is no longer offered for new shifts.") % {"code": shift.code}
+        )
+    return _see_other(reverse("roster_shift_types", args=[shift.hall_id]))
+
+
+def _see_other(url: str):
+    response = redirect(url)
+    response.status_code = 303
+    return response
 
 
 def _lookahead_warning(form) -> str:

@@ -33,6 +33,22 @@ urlpatterns = [
     path("rosters/hall/<int:pk>/import/", roster_views.roster_import_page, name="roster_import"),
     path("rosters/hall/<int:pk>/leave/", roster_views.roster_leave, name="roster_leave"),
     path("rosters/hall/<int:pk>/requests/", roster_views.roster_requests, name="roster_requests"),
+    path("rosters/hall/<int:pk>/shift-types/", roster_views.roster_shift_types, name="roster_shift_types"),
+    path(
+        "rosters/hall/<int:pk>/shift-types/new/",
+        roster_views.roster_shift_type_create,
+        name="roster_shift_type_create",
+    ),
+    path(
+        "rosters/shift-types/<int:pk>/edit/",
+        roster_views.roster_shift_type_edit,
+        name="roster_shift_type_edit",
+    ),
+    path(
+        "rosters/shift-types/<int:pk>/active/",
+        roster_views.roster_shift_type_active,
+        name="roster_shift_type_active",
+    ),
     path("rosters/hall/<int:pk>/traffic/", roster_views.roster_traffic_import, name="roster_traffic_import"),
     path("rosters/<int:pk>/", roster_views.roster_detail, name="roster_detail"),
     path("rosters/<int:pk>/progress/", roster_views.roster_progress, name="roster_progress"),

@@ -233,6 +233,22 @@ def roster_import_body(cast):
     }
 
 
+def roster_generate_body(cast):
+    """A rotation of the cast's hall's day shift (a hall without shift types gets no roster)."""
+    ShiftType.objects.get_or_create(
+        hall=cast.hall,
+        code="D",
+        defaults={"name": "Day", "start": datetime.time(9), "end": datetime.time(17)},
+    )
+    return {
+        "hall": cast.hall.code,
+        "period_start": "2026-03-02",
+        "period_end": "2026-03-08",
+        "method": "rotation",
+        "rotation": {"kind": "rolling", "cycle": ["D", "D", "D", "D", "D", None, None]},
+    }
+
+
 def published_result_pk(cast, hall):
     """The published October result of a clerk of `hall` (its branch computed and published)."""
     staff = StaffFactory(hall=hall)
@@ -643,6 +659,20 @@ ACCESS: dict[str, Access] = {
     "roster_generate": Access(ROSTER_MANAGE, kwargs=hall_pk),
     "roster_leave": Access(ROSTER_MANAGE, kwargs=hall_pk),
     "roster_traffic_import": Access(ROSTER_MANAGE, kwargs=hall_pk),
+    "roster_shift_types": Access(ROSTER_MANAGE, kwargs=hall_pk),
+    "roster_shift_type_create": Access(ROSTER_MANAGE, kwargs=hall_pk),
+    "roster_shift_type_edit": Access(ROSTER_MANAGE, kwargs=shift_type_pk),
+    "roster_shift_type_active": Access(
+        {
+            **ROSTER_MANAGE,
+            "branch_manager": (SEE_OTHER, 404),
+            "hall_manager": (SEE_OTHER, 404),
+            "admin_user": (SEE_OTHER, SEE_OTHER),
+        },
+        kwargs=shift_type_pk,
+        method="post",
+        data=lambda cast, hall: {"active": "0"},
+    ),
     "roster_import": Access(ROSTER_MANAGE, kwargs=hall_pk),
     "roster_requests": Access(
         {**ROSTER_MANAGE, "branch_manager": (403, 404), "clerk": (200, 404)}, kwargs=hall_pk
@@ -706,13 +736,7 @@ ACCESS: dict[str, Access] = {
             admin_user=202,
         ),
         method="post",
-        data=lambda cast, hall: {
-            "hall": cast.hall.code,
-            "period_start": "2026-03-02",
-            "period_end": "2026-03-08",
-            "method": "rotation",
-            "rotation": {"kind": "rolling", "cycle": ["D", "D", "D", "D", "D", None, None]},
-        },
+        data=lambda cast, hall: roster_generate_body(cast),
         json=True,
     ),
     "api-roster-import-roster": Access(

@@ -63,6 +63,7 @@ def _dynamic_data_keys() -> dict[tuple[str, str], set[str]]:
     from. A new expression of this kind fails the test below until it is listed here."""
     from halls.models import OpeningHours
     from halls.services import HALL_FIELDS
+    from staffing.roster_services import SHIFT_TYPE_FIELDS
     from staffing.services import EDITABLE_FIELDS
     from training.models import AttendanceStatus
 
@@ -73,6 +74,7 @@ def _dynamic_data_keys() -> dict[tuple[str, str], set[str]]:
         ): {str(day) for day in OpeningHours.Weekday.values},
         ("halls/services.py", "changed_fields(before, changes)"): set(HALL_FIELDS),
         ("staffing/services.py", "changed_fields(before, changes)"): set(EDITABLE_FIELDS),
+        ("staffing/roster_services.py", "changed_fields(before, after)"): set(SHIFT_TYPE_FIELDS),
         (
             "training/services.py",
             "{status: sum((1 for r in rows if r.status == status)) for status in AttendanceStatus.values}",

@@ -6,7 +6,7 @@ from django.db import transaction
 
 from halls.demo import DEMO_PASSWORD, SEED_STEPS, discover_steps, hr_demo_token
 from halls.models import ApiClient, Hall, OpeningHours, Region, hash_token
-from staffing.models import Staff, StaffPosting
+from staffing.models import ShiftType, Staff, StaffPosting
 
 pytestmark = pytest.mark.django_db
 
@@ -54,6 +54,11 @@ def snapshot():
                 "star_level",
                 "phone",
                 "user__username",
+            )
+        ),
+        "shift_types": list(
+            ShiftType.objects.order_by("hall__code", "code").values_list(
+                "hall__code", "code", "name", "start", "end", "break_minutes", "colour", "is_active"
             )
         ),
         "postings": list(
