@@ -19,6 +19,13 @@ class HandlerNotAllowed(DomainError):
     field = "handler"
 
 
+class ComplaintAboutHandler(DomainError):
+    """The complaint is about the person asked to handle it (or acting on it): nobody handles a
+    complaint about themselves."""
+
+    field = "handler"
+
+
 class ComplaintIncomplete(DomainError):
     """A required piece of the workflow is missing (reply, root cause, satisfaction)."""
 

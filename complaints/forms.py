@@ -9,6 +9,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError
 from django.db.models import Q
+from django.forms.models import ModelChoiceIterator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -23,6 +24,7 @@ from halls.models import Hall, Region
 from halls.scoping import scope_for
 from halls.selectors import halls_where, regions_for_filter
 from staffing.models import Staff
+from staffing.people import person_label
 
 DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 MONTH_INPUT = forms.DateInput(attrs={"type": "month"}, format="%Y-%m")
@@ -141,13 +143,27 @@ class VersionedForm(ComplaintServiceForm):
         return {"complaint": self.complaint, "expected_version": self.cleaned_data["version"]}
 
 
+class OfferedChoices(ModelChoiceIterator):
+    """A model choice field's options drawn from `offered`, a narrower queryset than the one the
+    field accepts: the page offers only suitable people, while a refused choice still reaches the
+    service and comes back with its reason beside the field (not "select a valid choice")."""
+
+    def __init__(self, field, offered):
+        super().__init__(field)
+        self.queryset = offered
+
+
 class AssignForm(VersionedForm):
     handler = forms.ModelChoiceField(label=_("Handler"), queryset=get_user_model().objects.none())
 
     def __init__(self, *args, complaint: Complaint, **kwargs):
         super().__init__(*args, complaint=complaint, **kwargs)
-        self.fields["handler"].queryset = handler_candidates(hall=complaint.hall)
-        self.fields["handler"].label_from_instance = lambda user: user.get_full_name() or user.get_username()
+        handler = self.fields["handler"]
+        handler.queryset = handler_candidates(hall=complaint.hall)
+        handler.label_from_instance = lambda user: person_label(user, with_post=True)
+        # The clerks the complaint is about are not offered (services.assign_complaint refuses them).
+        self.offered = handler_candidates(hall=complaint.hall, complaint=complaint)
+        handler.widget.choices = OfferedChoices(handler, self.offered)
 
     def perform(self, *, actor):
         return services.assign_complaint(
@@ -167,6 +183,8 @@ class HandOverForm(AssignForm):
         handler = self.fields["handler"]
         handler.label = _("New handler")
         handler.queryset = handler.queryset.exclude(pk=complaint.current_handler_id)
+        self.offered = self.offered.exclude(pk=complaint.current_handler_id)
+        handler.widget.choices = OfferedChoices(handler, self.offered)
 
     def perform(self, *, actor):
         return services.hand_over_complaint(
@@ -216,7 +234,12 @@ class ReplyForm(VersionedForm):
 
 
 class CloseForm(VersionedForm):
-    satisfaction = forms.ChoiceField(label=_("Customer satisfaction"), choices=Satisfaction.choices)
+    # No default: the handler records what the customer said, so the empty choice comes first.
+    satisfaction = forms.ChoiceField(
+        label=_("Customer satisfaction"),
+        choices=[("", _("Choose what the customer said")), *Satisfaction.choices],
+        error_messages={"required": _("Choose the customer's satisfaction.")},
+    )
     root_cause = forms.CharField(
         label=_("Root cause"), widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=5000
     )

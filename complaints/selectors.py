@@ -34,9 +34,16 @@ def complaint_list(*, user):
     """Visible complaints with hall, people and clerks loaded: a fixed number of queries per page."""
     return (
         Complaint.objects.visible_to(user)
-        .select_related("hall", "hall__region", "first_receiver", "current_handler")
+        .select_related(
+            "hall",
+            "hall__region",
+            "first_receiver",
+            "first_receiver__staff",
+            "current_handler",
+            "current_handler__staff",
+        )
         .prefetch_related(
-            Prefetch("clerks", queryset=Staff.objects.only("id", "employee_no", "name", "hall_id"))
+            Prefetch("clerks", queryset=Staff.objects.only("id", "employee_no", "name", "hall_id", "user_id"))
         )
     )
 
@@ -100,7 +107,10 @@ def complaint_detail(*, user, pk: int) -> Complaint:
         complaint_list(user=user)
         .prefetch_related(
             Prefetch(
-                "events", queryset=ComplaintEvent.objects.select_related("actor").order_by("created_at", "id")
+                "events",
+                queryset=ComplaintEvent.objects.select_related("actor", "actor__staff").order_by(
+                    "created_at", "id"
+                ),
             ),
             Prefetch("attachments", queryset=ComplaintAttachment.objects.select_related("uploaded_by")),
         )
@@ -114,35 +124,50 @@ def complaint_accountability(*, complaint: Complaint):
 
     return (
         Accountability.objects.filter(complaint=complaint)
-        .select_related("decided_by", "complaint")
+        .select_related("decided_by", "decided_by__staff", "complaint")
         .prefetch_related("shares__staff")
         .first()
     )
 
 
-def handler_candidates(*, hall: Hall):
+def handler_candidates(*, hall: Hall, complaint: Complaint | None = None):
     """Users who may be given a complaint of `hall`: its current staff with a login, its hall
-    managers and the managers of its branch (those holding complaint.handle over the hall)."""
+    managers and the managers of its branch (those holding complaint.handle over the hall) —
+    without the clerks `complaint` is about. Their staff record and its hall are loaded for the
+    labels (staffing.people.person_label), ordered by name: one query for any number."""
     user_model = get_user_model()
     branch_paths = ancestor_paths(hall.region.path)
-    return (
+    candidates = (
         user_model.objects.filter(is_active=True)
         .filter(
             Q(staff__hall=hall, staff__status__in=["probation", "active", "on_leave"])
             | Q(memberships__role=Role.HALL_MANAGER, memberships__hall=hall)
             | Q(memberships__role=Role.BRANCH_MANAGER, memberships__region__path__in=branch_paths)
         )
+        .select_related("staff", "staff__hall")
         .distinct()
-        .order_by("username")
+        .order_by(F("staff__name").asc(nulls_last=True), "last_name", "first_name", "username")
     )
+    if complaint is not None:
+        candidates = candidates.exclude(pk__in=complaint.clerks.filter(user__isnull=False).values("user_id"))
+    return candidates
+
+
+def is_subject(*, user, complaint: Complaint) -> bool:
+    """Whether the complaint is about `user` (one of its clerks involved); reads the prefetched
+    clerks of complaint_list / complaint_detail without a query."""
+    return any(clerk.user_id == user.pk for clerk in complaint.clerks.all())
 
 
 def may_act(*, user, complaint: Complaint) -> dict[str, bool]:
-    """Which action forms a page should offer (the services check again)."""
+    """Which action forms a page should offer (the services check again). Nobody is offered the
+    handling steps of a complaint about themselves."""
     handle = has_permission(user, "complaint.handle", hall=complaint.hall)
     assign = has_permission(user, "complaint.assign", hall=complaint.hall)
     return {
-        "handle": handle and (assign or user.pk == complaint.current_handler_id),
+        "handle": handle
+        and (assign or user.pk == complaint.current_handler_id)
+        and not is_subject(user=user, complaint=complaint),
         "assign": assign,
         "note": handle,
         "decide_accountability": has_permission(user, "complaint.decide_accountability", hall=complaint.hall),

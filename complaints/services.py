@@ -7,7 +7,8 @@ Attachments and accountability live in attachment_services.py and accountability
 the deadline job in deadline_services.py.
 
 Workflow: received → assigned → in_progress → replied → closed; reopen from replied or closed back
-to in_progress. Hand-over (assigned / in_progress) changes the current handler, never the first
+to in_progress. Nobody handles a complaint about themselves: a clerk involved is never assigned or
+handed it, and never acts on it (reply, close…) even where older data made them its handler. Hand-over (assigned / in_progress) changes the current handler, never the first
 receiver. Pause / resume (in_progress) stop the clock while waiting on the customer.
 """
 
@@ -26,6 +27,7 @@ from complaints.calendars import hall_calendar
 from complaints.exceptions import (
     CalendarOverrideInvalid,
     ClerkNotInHall,
+    ComplaintAboutHandler,
     ComplaintIncomplete,
     ComplaintNotHandler,
     ComplaintPaused,
@@ -162,18 +164,33 @@ def _check_transition(complaint: Complaint, action: str) -> str:
     return to_status
 
 
+def is_complained_about(user, complaint: Complaint) -> bool:
+    """Whether `user` is one of the clerks the complaint is about (its clerks involved)."""
+    return user is not None and complaint.clerks.filter(user_id=user.pk).exists()
+
+
 def _require_handling(actor, complaint: Complaint) -> None:
-    """The current handler acts on a complaint; a manager (complaint.assign) may act for them."""
+    """The current handler acts on a complaint; a manager (complaint.assign) may act for them.
+    Nobody acts on a complaint about themselves, even one already assigned to them."""
     require_permission(actor, "complaint.handle", hall=complaint.hall)
     if actor.pk != complaint.current_handler_id and not has_permission(
         actor, "complaint.assign", hall=complaint.hall
     ):
         raise ComplaintNotHandler(_("Only the current handler or a manager can act on this complaint."))
+    if is_complained_about(actor, complaint):
+        raise ComplaintAboutHandler(
+            _("This complaint is about you: a manager must hand it to someone else."),
+            field="current_handler",
+        )
 
 
-def _check_handler(handler, hall: Hall) -> None:
+def _check_handler(handler, complaint: Complaint) -> None:
+    """Refuses a handler who cannot handle the hall's complaints or whom the complaint is about."""
+    hall = complaint.hall
     if handler is None or not handler.is_active or not has_permission(handler, "complaint.handle", hall=hall):
         raise HandlerNotAllowed(_("This person cannot handle complaints of this hall."))
+    if is_complained_about(handler, complaint):
+        raise ComplaintAboutHandler(_("The complaint is about this person: choose someone else."))
 
 
 def _save(complaint: Complaint, *fields: str) -> None:
@@ -286,11 +303,12 @@ def assign_complaint(
     *, actor, complaint: Complaint, handler, expected_version: int | None = None
 ) -> Complaint:
     """received → assigned: give the complaint a handler. Needs complaint.assign; the handler must
-    be able to handle complaints of the hall. The first receiver does not change."""
+    be able to handle complaints of the hall and must not be one of the clerks the complaint is
+    about (ComplaintAboutHandler). The first receiver does not change."""
     complaint = lock_complaint(complaint, expected_version)
     require_permission(actor, "complaint.assign", hall=complaint.hall)
     _check_transition(complaint, "assign")
-    _check_handler(handler, complaint.hall)
+    _check_handler(handler, complaint)
     complaint.status, complaint.current_handler = Status.ASSIGNED, handler
     _save(complaint, "status", "current_handler")
     add_event(
@@ -312,14 +330,15 @@ def hand_over_complaint(
     *, actor, complaint: Complaint, to_handler, reason: str = "", expected_version: int | None = None
 ) -> Complaint:
     """Pass an assigned or in-progress complaint to another handler. The first receiver keeps
-    ownership (首问负责制); refuses the same handler and other statuses."""
+    ownership (首问负责制); refuses the same handler, a handler the complaint is about and other
+    statuses."""
     complaint = lock_complaint(complaint, expected_version)
     _require_handling(actor, complaint)
     if complaint.status not in HAND_OVER_STATUSES:
         raise TransitionNotAllowed(_("Only an assigned or in-progress complaint can be handed over."))
     if to_handler is not None and to_handler.pk == complaint.current_handler_id:
         raise HandlerNotAllowed(_("This person already handles the complaint."))
-    _check_handler(to_handler, complaint.hall)
+    _check_handler(to_handler, complaint)
     previous = complaint.current_handler_id
     complaint.current_handler = to_handler
     _save(complaint, "current_handler")
@@ -402,8 +421,8 @@ def reply_to_customer(
     *, actor, complaint: Complaint, reply: str, root_cause: str = "", expected_version: int | None = None
 ) -> Complaint:
     """in_progress → replied: record the reply given to the customer (and the root cause if known).
-    Refuses an empty reply and a complaint still waiting on the customer. Records whether the reply
-    met the deadline."""
+    Refuses an empty reply, a complaint still waiting on the customer and a clerk the complaint is
+    about (ComplaintAboutHandler, even as its handler). Records whether the reply met the deadline."""
     complaint = lock_complaint(complaint, expected_version)
     _require_handling(actor, complaint)
     _check_transition(complaint, "reply")
@@ -445,7 +464,8 @@ def close_complaint(
     expected_version: int | None = None,
 ) -> Complaint:
     """replied → closed with the customer's satisfaction. Refuses closing without a reply (only a
-    replied complaint closes), without a root cause or without a satisfaction."""
+    replied complaint closes), without a root cause or without a satisfaction, and by a clerk the
+    complaint is about (ComplaintAboutHandler, even as its handler)."""
     complaint = lock_complaint(complaint, expected_version)
     _require_handling(actor, complaint)
     _check_transition(complaint, "close")

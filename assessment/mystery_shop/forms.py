@@ -231,6 +231,7 @@ class ReviewForm(MysteryServiceForm):
 class RectificationFilterForm(forms.Form):
     status = forms.ChoiceField(label=_("Status"), required=False)
     hall = forms.ModelChoiceField(label=_("Hall"), queryset=None, required=False, empty_label=_("All halls"))
+    overdue = forms.BooleanField(label=_("Overdue only"), required=False)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

@@ -9,9 +9,21 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import NamedTuple
+from zoneinfo import ZoneInfo
 
-from django.db.models import Avg, Count, F, OuterRef, Prefetch, Q, Subquery
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models import (
+    Avg,
+    BooleanField,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+)
+from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -27,6 +39,8 @@ from assessment.mystery_shop.models import (
 )
 from assessment.mystery_shop.services import Progress, required_answers
 from halls.models import Hall, Region
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def visible_visits(*, user):
@@ -123,18 +137,45 @@ def entry_row(visit: Visit, item: ChecklistItem, clerk: VisitClerk | None) -> En
     return EntryRow(item=item, clerk=clerk, answer=answer)
 
 
-def visible_rectifications(*, user):
-    return Rectification.objects.visible_to(user).select_related(
-        "hall", "visit", "owner", "answer__item", "answer__clerk__staff"
+def rectification_today() -> date:
+    """Today in Asia/Shanghai: the day deadlines are compared with (a deadline is the last day)."""
+    return timezone.localdate(timezone.now(), SHANGHAI)
+
+
+def overdue_rectifications(today: date | None = None) -> Q:
+    """Open tasks whose deadline has passed: the hall still owes evidence (a task sent back counts
+    again; submitted evidence waits on the inspector, not the hall)."""
+    return Q(status=Rectification.Status.OPEN, deadline__lt=today or rectification_today())
+
+
+def visible_rectifications(*, user, today: date | None = None):
+    """Visible tasks (published visits only, Visit.visible_to) with the owner's staff record and
+    two figures computed by the database, not per row: `is_overdue` (open past its deadline,
+    against Asia/Shanghai's today) and `submitted_late_by` (the local day the latest evidence came
+    minus the deadline; positive means late, None without evidence)."""
+    today = today or rectification_today()
+    return (
+        Rectification.objects.visible_to(user)
+        .select_related("hall", "visit", "owner", "owner__staff", "answer__item", "answer__clerk__staff")
+        .annotate(
+            is_overdue=ExpressionWrapper(overdue_rectifications(today), output_field=BooleanField()),
+            submitted_late_by=ExpressionWrapper(
+                TruncDate("submitted_at", tzinfo=SHANGHAI) - F("deadline"), output_field=DurationField()
+            ),
+        )
     )
 
 
-def filter_rectifications(*, user, status: str = "", hall=None):
-    qs = visible_rectifications(user=user)
+def filter_rectifications(*, user, status: str = "", hall=None, overdue: bool = False, today=None):
+    """The task list: by status, hall, and `overdue` (open past the deadline); open work first."""
+    today = today or rectification_today()
+    qs = visible_rectifications(user=user, today=today)
     if status:
         qs = qs.filter(status=status)
     if hall is not None:
         qs = qs.filter(hall=hall)
+    if overdue:
+        qs = qs.filter(overdue_rectifications(today))
     return qs.order_by("status", "deadline", "id")
 
 

@@ -26,8 +26,17 @@ def second_clerk(hall):
 
 
 @pytest.fixture
-def received(cast, clerk_staff, frozen):
-    """A normal complaint received at the counter by the cast clerk (its first receiver)."""
+def subject_clerk(hall):
+    """The clerk the `received` complaint is about: never its handler."""
+    return StaffFactory(
+        hall=hall, user=UserFactory(username="subject-clerk"), name="王营业员", employee_no="C0003"
+    )
+
+
+@pytest.fixture
+def received(cast, subject_clerk, frozen):
+    """A normal complaint about `subject_clerk`, received at the counter by the cast clerk (its
+    first receiver)."""
     return services.create_complaint(
         actor=cast.clerk,
         hall=cast.hall,
@@ -36,7 +45,7 @@ def received(cast, clerk_staff, frozen):
         customer_phone="13812345678",
         category="service_attitude",
         subject="营业员态度差",
-        clerks=[clerk_staff],
+        clerks=[subject_clerk],
     )
 
 

@@ -22,19 +22,19 @@ def replied(in_progress, cast, second_clerk):
 
 @pytest.mark.django_db
 def test_an_at_fault_finding_becomes_one_score_fact_per_responsible_clerk(
-    replied, cast, clerk_staff, second_clerk
+    replied, cast, subject_clerk, second_clerk
 ):
     finding = accountability_services.record_accountability(
         actor=cast.hall_manager,
         complaint=replied,
         finding="shared",
         reason="两人均未按规范解释资费",
-        shares=[(second_clerk, Decimal("1.5")), (clerk_staff, Decimal("3"))],
+        shares=[(second_clerk, Decimal("1.5")), (subject_clerk, Decimal("3"))],
     )
     assert finding.month == date(2026, 11, 1) and finding.decided_by == cast.hall_manager
     facts = score_facts_for_accountability(finding)
     assert [(f.staff_id, f.value) for f in facts] == sorted(
-        [(clerk_staff.pk, Decimal("3.00")), (second_clerk.pk, Decimal("1.50"))]
+        [(subject_clerk.pk, Decimal("3.00")), (second_clerk.pk, Decimal("1.50"))]
     )
     fact = facts[0]
     assert (fact.hall_id, fact.occurred_on, fact.source, fact.measure, fact.evidence_type) == (
@@ -55,7 +55,7 @@ def test_an_at_fault_finding_becomes_one_score_fact_per_responsible_clerk(
     assert replied.number in fact.evidence_label and "两人均未按规范解释资费" in fact.evidence_label
     audit = AuditEvent.objects.for_object(finding).get()
     assert audit.action == "complaints.accountability.decided"
-    assert audit.data["shares"] == {str(second_clerk.pk): "1.5", str(clerk_staff.pk): "3"}
+    assert audit.data["shares"] == {str(second_clerk.pk): "1.5", str(subject_clerk.pk): "3"}
     assert replied.events.filter(kind="accountability").count() == 1
 
 
@@ -73,13 +73,13 @@ def test_a_not_at_fault_finding_gives_no_score_facts(replied, cast):
 
 
 @pytest.mark.django_db
-def test_the_finding_may_count_in_a_chosen_assessment_month(replied, cast, clerk_staff):
+def test_the_finding_may_count_in_a_chosen_assessment_month(replied, cast, subject_clerk):
     finding = accountability_services.record_accountability(
         actor=cast.hall_manager,
         complaint=replied,
         finding="at_fault",
         reason="违规办理",
-        shares=[(clerk_staff, Decimal("2"))],
+        shares=[(subject_clerk, Decimal("2"))],
         month=date(2026, 12, 15),
     )
     assert score_facts_for_accountability(finding)[0].occurred_on == date(2026, 12, 1)
@@ -99,9 +99,9 @@ def test_the_finding_may_count_in_a_chosen_assessment_month(replied, cast, clerk
         ("guilty", ["clerk:1"], "finding"),
     ],
 )
-def test_invalid_findings_are_refused(replied, cast, clerk_staff, finding, shares, field):
+def test_invalid_findings_are_refused(replied, cast, subject_clerk, finding, shares, field):
     stranger = StaffFactory(hall=cast.hall)
-    people = {"clerk": clerk_staff, "stranger": stranger}
+    people = {"clerk": subject_clerk, "stranger": stranger}
     pairs = [(people[s.split(":")[0]], Decimal(s.split(":")[1])) for s in shares]
     with pytest.raises(AccountabilityInvalid) as error:
         accountability_services.record_accountability(
@@ -111,23 +111,23 @@ def test_invalid_findings_are_refused(replied, cast, clerk_staff, finding, share
 
 
 @pytest.mark.django_db
-def test_a_finding_is_decided_once_after_the_reply_and_by_a_manager(in_progress, cast, clerk_staff):
+def test_a_finding_is_decided_once_after_the_reply_and_by_a_manager(in_progress, cast, subject_clerk):
     with pytest.raises(TransitionNotAllowed):
         accountability_services.record_accountability(
             actor=cast.hall_manager,
             complaint=in_progress,
             finding="at_fault",
             reason="r",
-            shares=[(clerk_staff, 1)],
+            shares=[(subject_clerk, 1)],
         )
     replied = services.reply_to_customer(actor=cast.clerk, complaint=in_progress, reply="好", root_cause="因")
     for outsider in (cast.clerk, cast.inspector, cast.other_hall_manager):
         with pytest.raises(PermissionDenied):
             accountability_services.record_accountability(
-                actor=outsider, complaint=replied, finding="at_fault", reason="r", shares=[(clerk_staff, 1)]
+                actor=outsider, complaint=replied, finding="at_fault", reason="r", shares=[(subject_clerk, 1)]
             )
     accountability_services.record_accountability(
-        actor=cast.hall_manager, complaint=replied, finding="at_fault", reason="r", shares=[(clerk_staff, 1)]
+        actor=cast.hall_manager, complaint=replied, finding="at_fault", reason="r", shares=[(subject_clerk, 1)]
     )
     with pytest.raises(AccountabilityAlreadyDecided):
         accountability_services.record_accountability(

@@ -224,10 +224,10 @@ def test_the_list_costs_the_same_queries_at_n_and_3n_rows(cast, api, frozen):
 
 @pytest.mark.django_db
 def test_create_then_workflow_keeps_the_first_receiver_the_api_client(
-    cast, clerk_staff, hotline, api, frozen
+    cast, clerk_staff, second_clerk, hotline, api, frozen
 ):
     body = post(api, hotline.raw_token, PAYLOAD, "call-0007").json()
     complaint = Complaint.objects.get(pk=body["id"])
-    services.assign_complaint(actor=cast.hall_manager, complaint=complaint, handler=cast.clerk)
+    services.assign_complaint(actor=cast.hall_manager, complaint=complaint, handler=second_clerk.user)
     complaint.refresh_from_db()
     assert complaint.first_receiver == hotline.user

@@ -108,7 +108,7 @@ def test_a_clerk_takes_in_a_complaint_and_the_hall_manager_replies_on_a_phone(
     manager.get_by_text("13700001111").wait_for()
     wait_for_htmx(manager)
     assert manager.get_by_role("button", name="显示客户联系方式").count() == 0
-    manager.select_option("#id_assign-handler", label="hall-manager")
+    manager.select_option("#id_assign-handler", label="王经理 · 厅经理 · 人民路营业厅")
     manager.get_by_role("button", name="派单", exact=True).click()
     manager.get_by_role("button", name="开始处理").click()
     manager.get_by_text("已开始处理。").wait_for()

@@ -28,20 +28,20 @@ def test_the_intake_form_offers_visible_halls_and_refuses_clerks_of_another_hall
 
 
 @pytest.mark.django_db
-def test_the_share_formset_names_each_clerk_once(received, clerk_staff):
+def test_the_share_formset_names_each_clerk_once(received, subject_clerk):
     data = {
         "form-TOTAL_FORMS": "2",
         "form-INITIAL_FORMS": "0",
-        "form-0-staff": clerk_staff.pk,
+        "form-0-staff": subject_clerk.pk,
         "form-0-deduction": "2",
-        "form-1-staff": clerk_staff.pk,
+        "form-1-staff": subject_clerk.pk,
         "form-1-deduction": "1",
     }
     formset = AccountabilityShareFormSet(data, form_kwargs={"complaint": received})
     assert not formset.is_valid()
     data["form-TOTAL_FORMS"] = "1"
     formset = AccountabilityShareFormSet(data, form_kwargs={"complaint": received})
-    assert formset.is_valid() and [(s.pk, str(d)) for s, d in formset.shares()] == [(clerk_staff.pk, "2")]
+    assert formset.is_valid() and [(s.pk, str(d)) for s, d in formset.shares()] == [(subject_clerk.pk, "2")]
 
 
 def test_the_month_filter_reads_year_and_month():

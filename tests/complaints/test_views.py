@@ -517,7 +517,7 @@ def test_a_clerk_who_does_not_handle_the_complaint_is_told_so(received, cast, se
 
 @pytest.mark.django_db
 def test_the_accountability_form_records_deductions_for_responsible_clerks(
-    received, cast, clerk_staff, client
+    received, cast, subject_clerk, client
 ):
     complaint = _state("replied", cast, received)
     client.force_login(cast.hall_manager)
@@ -529,7 +529,7 @@ def test_the_accountability_form_records_deductions_for_responsible_clerks(
             "accountability-month": "2026-11",
             "accountability-shares-TOTAL_FORMS": "1",
             "accountability-shares-INITIAL_FORMS": "0",
-            "accountability-shares-0-staff": clerk_staff.pk,
+            "accountability-shares-0-staff": subject_clerk.pk,
             "accountability-shares-0-deduction": "2.5",
         },
     )
@@ -540,7 +540,7 @@ def test_the_accountability_form_records_deductions_for_responsible_clerks(
         "营业员未核实套餐",
         cast.hall_manager,
     )
-    assert [(s.staff, s.deduction) for s in finding.shares.all()] == [(clerk_staff, Decimal("2.50"))]
+    assert [(s.staff, s.deduction) for s in finding.shares.all()] == [(subject_clerk, Decimal("2.50"))]
     page = html(client.get(response["Location"]))
     assert '<dd class="col-sm-7">有责</dd>' in page
     assert "2.50" in page and f'action="/complaints/{complaint.pk}/accountability/"' not in page
