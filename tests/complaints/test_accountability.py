@@ -127,7 +127,11 @@ def test_a_finding_is_decided_once_after_the_reply_and_by_a_manager(in_progress,
                 actor=outsider, complaint=replied, finding="at_fault", reason="r", shares=[(subject_clerk, 1)]
             )
     accountability_services.record_accountability(
-        actor=cast.hall_manager, complaint=replied, finding="at_fault", reason="r", shares=[(subject_clerk, 1)]
+        actor=cast.hall_manager,
+        complaint=replied,
+        finding="at_fault",
+        reason="r",
+        shares=[(subject_clerk, 1)],
     )
     with pytest.raises(AccountabilityAlreadyDecided):
         accountability_services.record_accountability(
