@@ -22,9 +22,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from django.conf import settings
 from django.db import IntegrityError, connections, transaction
 from django.db.models import Max, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from halls.audit import changed_fields, record_audit
@@ -444,7 +445,14 @@ def run_roster_generation(*, roster_id: int) -> Roster | None:
     run the optimiser or the rotation, and store the assignments, objective, penalty shares,
     unmet hours and unmet requests in one transaction (done). Returns None without doing
     anything when the roster is not queued, so a second run never duplicates. A failure marks
-    the roster failed with the message and re-raises nothing."""
+    the roster failed with the message and re-raises nothing. Stored text is in the site's
+    language (settings.LANGUAGE_CODE), whichever language the request that queued it, or an
+    earlier job of the same worker, had active."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _run_roster_generation(roster_id=roster_id)
+
+
+def _run_roster_generation(*, roster_id: int) -> Roster | None:
     claimed = Roster.objects.filter(pk=roster_id, generation_status=Roster.Generation.QUEUED).update(
         generation_status=Roster.Generation.RUNNING, progress=0
     )
