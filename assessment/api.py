@@ -94,7 +94,7 @@ class ResultRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         if selectors.branch_visible_to(user=request.user, code=branch.code) is None:
             raise NotFound
         services.require_branch_permission(request.user, "assessment.compute", branch)
-        services.require_month_not_published(branch=branch, month=month)  # a JSON 400 on `month`
+        services.require_month_computable(branch=branch, month=month)  # a JSON 400 on `month`
         compute_month_results_task.delay(branch.pk, month.isoformat(), request.user.pk)
         run = self.get_queryset().filter(branch=branch, month=month).order_by("-version").first()
         body = (

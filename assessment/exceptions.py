@@ -42,6 +42,12 @@ class MonthAlreadyPublished(DomainError):
     field = "month"
 
 
+class MonthNotBegun(DomainError):
+    """A month after the current one (local date): there is nothing to compute yet."""
+
+    field = "month"
+
+
 class NoSchemeInForce(DomainError):
     field = "month"
 

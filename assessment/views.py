@@ -254,7 +254,7 @@ def run_compute(request):
     try:
         # Checked up front so the refusal shows beside the month; the job checks again under its
         # lock, and without a broker (tasks run in-process) its refusals arrive here too.
-        services.require_month_not_published(branch=branch, month=month)
+        services.require_month_computable(branch=branch, month=month)
         compute_month_results_task.delay(branch.pk, month.isoformat(), request.user.pk)
     except DomainError as exc:
         form.add_error(exc.field if exc.field in form.fields else None, exc.message)

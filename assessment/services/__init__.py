@@ -7,7 +7,7 @@ training and mystery-shop results — writes through `record_score_facts`.
 from assessment.services.compute import (
     compute_month_results,
     require_branch_permission,
-    require_month_not_published,
+    require_month_computable,
 )
 from assessment.services.facts import (
     FactInput,
@@ -46,7 +46,7 @@ __all__ = [
     "withdraw_score_facts",
     "FactWithdrawResult",
     "require_branch_permission",
-    "require_month_not_published",
+    "require_month_computable",
     "update_scheme",
     "validate_indicators",
 ]

@@ -26,7 +26,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from assessment.exceptions import MonthAlreadyPublished, MonthBeingComputed, NoSchemeInForce
+from assessment.exceptions import MonthAlreadyPublished, MonthBeingComputed, MonthNotBegun, NoSchemeInForce
 from assessment.models import AssessmentScheme, ResultRun, StarLevelPolicy
 from halls.audit import record_audit
 from halls.models import Region, Role
@@ -347,11 +347,17 @@ def compute_month_results(*, branch: Region, month: date, actor=None) -> ResultR
         return run
 
 
-def require_month_not_published(*, branch: Region, month: date) -> None:
-    """Refuse (MonthAlreadyPublished, on the month field) a branch's month that is already
-    published: its numbers are frozen. Pages and the API call it before queuing a computation;
-    the job checks it again under its lock."""
+def require_month_computable(*, branch: Region, month: date) -> None:
+    """Refuse, on the month field, a month that has not begun (MonthNotBegun: after the current
+    month, local date; the current month is computed as a preview) and a branch's month that is
+    already published (MonthAlreadyPublished: its numbers are frozen). Pages and the API call it
+    before queuing a computation; the job checks it again under its lock."""
     month = month_start(month)
+    if month > timezone.localdate().replace(day=1):
+        raise MonthNotBegun(
+            _("%(month)s has not begun; the current month can be computed as a preview.")
+            % {"month": f"{month:%Y-%m}"}
+        )
     if ResultRun.objects.filter(branch=branch, month=month, status=ResultRun.Status.PUBLISHED).exists():
         raise MonthAlreadyPublished(
             _("%(month)s is already published for %(branch)s; its results are frozen.")
@@ -378,7 +384,7 @@ def _population(params: dict) -> None:
 
 def _start(branch: Region, month: date, actor, params: dict) -> tuple[ResultRun, ResultRun | None]:
     with transaction.atomic():
-        require_month_not_published(branch=branch, month=month)
+        require_month_computable(branch=branch, month=month)
         with connection.cursor() as cursor:
             revision = _current_revision(cursor, month, share_lock=False)
             fingerprint = _fingerprint(cursor, params, revision, sql=JOB_FINGERPRINT_SQL)

@@ -5,6 +5,7 @@ import pytest
 import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from assessment.models import Measure, ResultRun
 from assessment.services import compute_month_results, publish_results
@@ -151,6 +152,17 @@ def test_computing_a_published_month_through_the_api_is_a_400_on_the_month(cast,
     assert "2026-10" in response.json()["errors"]["month"][0]
     delay.assert_not_called()
     assert ResultRun.objects.count() == runs
+
+
+def test_computing_a_month_that_has_not_begun_through_the_api_is_a_400_on_the_month(cast, api):
+    next_month = (timezone.localdate().replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
+    with mock.patch("assessment.api.compute_month_results_task.delay") as delay:
+        response = api.as_user(cast.branch_manager).post(
+            "/api/v1/assessment/runs/", {"branch": "BR01", "month": f"{next_month:%Y-%m}"}, format="json"
+        )
+    assert response.status_code == 400
+    assert response.json()["errors"]["month"] == [f"{next_month:%Y-%m} 尚未开始；当月可先试算（预览）。"]
+    delay.assert_not_called()
 
 
 def test_a_draft_can_be_reviewed_by_its_run_before_publication(cast, api, clerk_staff):

@@ -7,7 +7,9 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
+from assessment.exceptions import MonthNotBegun
 from assessment.models import Measure, MonthlyResult, ResultRun, StarLevelPolicy, SupervisorRating
 from assessment.services import compute_month_results, publish_results
 from assessment.views import sparkline_points
@@ -247,13 +249,36 @@ def test_computing_a_published_month_is_refused_beside_the_month_and_creates_no_
     assert ResultRun.objects.count() == runs
 
 
+def test_a_month_that_has_not_begun_is_refused_beside_the_month_and_the_current_one_is_queued(
+    cast, client, branch
+):
+    client.force_login(cast.branch_manager)
+    this_month = timezone.localdate().replace(day=1)
+    next_month = (this_month + datetime.timedelta(days=32)).replace(day=1)
+    with mock.patch("assessment.views.compute_month_results_task.delay") as delay:
+        refused = client.post(
+            reverse("assessment:run-compute"), {"branch": "BR01", "month": f"{next_month:%Y-%m}"}
+        )
+        assert refused.status_code == 400
+        message = f"{next_month:%Y-%m} has not begun; the current month can be computed as a preview."
+        assert refused.context["form"].errors == {"month": [message]}
+        delay.assert_not_called()
+        queued = client.post(
+            reverse("assessment:run-compute"), {"branch": "BR01", "month": f"{this_month:%Y-%m}"}
+        )
+    assert queued.status_code == 303
+    delay.assert_called_once()
+    with pytest.raises(MonthNotBegun):
+        compute_month_results(branch=branch, month=next_month)
+
+
 def test_a_refusal_raised_by_the_in_process_job_becomes_a_form_error(cast, client, branch):
     """Without a broker the task runs in the request: a month published between the check and
     the job (here: the check patched away) still shows beside the month, never as a 500."""
     publish(branch, OCTOBER, cast.branch_manager)
     runs = ResultRun.objects.count()
     client.force_login(cast.branch_manager)
-    with mock.patch("assessment.services.require_month_not_published"):
+    with mock.patch("assessment.services.require_month_computable"):
         response = client.post(reverse("assessment:run-compute"), {"branch": "BR01", "month": "2026-10"})
     assert response.status_code == 400
     assert "already published" in response.context["form"].errors["month"][0]
