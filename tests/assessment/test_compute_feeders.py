@@ -4,6 +4,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+import time_machine
 
 from assessment.models import IndicatorScore, Measure, MonthlyResult
 from assessment.services import compute_month_results
@@ -11,6 +12,13 @@ from tests.assessment.factories import add_facts, clerk_in, fact_input
 
 pytestmark = pytest.mark.django_db
 DECEMBER = datetime.date(2026, 12, 1)
+
+
+@pytest.fixture(autouse=True)
+def _after_december():
+    """December can only be computed once it has begun; these tests run in January 2027."""
+    with time_machine.travel("2027-01-05 10:00 +0800", tick=False):
+        yield
 
 
 def scores_of(run, staff):
