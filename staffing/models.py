@@ -467,6 +467,13 @@ class Roster(models.Model):
     def __str__(self):
         return f"{self.hall.code} {self.period_start}–{self.period_end} v{self.version}"
 
+    @property
+    def solver_status_label(self) -> str:
+        """How the solver ended, in the reader's words (the API keeps the code)."""
+        if self.solver_status in SolverStatus.values:
+            return SolverStatus(self.solver_status).label
+        return self.solver_status
+
 
 class AssignmentQuerySet(models.QuerySet):
     def visible_to(self, user):

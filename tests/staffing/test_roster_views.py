@@ -361,6 +361,10 @@ def test_the_optimiser_report_shows_objective_penalty_shares_and_unmet_hours_and
     assert page.context["report"]["unmet_staff_hours"] == sum(
         u["missing"] for u in roster.unmet if u["kind"] == "staff"
     )
+    # How the solver ended, in words: never the solver's own status code.
+    label = {"OPTIMAL": "Optimal", "FEASIBLE": "Feasible, not proven optimal", "GREEDY": "Starting roster"}
+    assert label[roster.solver_status] in html
+    assert roster.solver_status not in html
 
 
 def test_generate_form_shows_pattern_and_period_errors_beside_their_fields(setup, client, hall_manager):
