@@ -7,6 +7,8 @@ Run with `-p no:xdist`; needs Debian's Chromium (`make browser`).
 
 import pytest
 
+from tests.browser import log_in
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
@@ -45,14 +47,6 @@ def watched_page(page):
     )
     page.problems = problems
     return page
-
-
-def log_in(page, base_url, username):
-    page.goto(base_url + "/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "pass-word-123")
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(base_url + "/")
 
 
 def test_the_pages_raise_no_csp_violation(

@@ -6,21 +6,15 @@ Run with `-p no:xdist`; needs Debian's Chromium (`make browser`).
 import pytest
 
 from staffing.models import Staff
+from tests.browser import PHONE, assert_no_horizontal_overflow
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-PHONE = {"width": 375, "height": 812}
 
 
 @pytest.fixture
 def browser_context_args(browser_context_args):
     """A phone whose browser asks for Chinese, like the halls' own phones."""
     return {**browser_context_args, "viewport": PHONE, "locale": "zh-CN"}
-
-
-def assert_no_horizontal_overflow(page):
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"{page.url} is {width}px wide on a {PHONE['width']}px screen"
 
 
 def test_hall_manager_adds_a_staff_member_on_a_phone(live_server, page, hall_manager, hall, clerk_staff):

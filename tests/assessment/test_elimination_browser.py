@@ -12,28 +12,14 @@ from assessment.models import Appeal, AssessmentScheme, EliminationRule
 from assessment.services import compute_month_results, publish_results
 from assessment.services.elimination import generate_elimination_list, start_review
 from tests.assessment.factories import OCTOBER
+from tests.browser import PHONE, assert_no_horizontal_overflow, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-PHONE = {"width": 375, "height": 812}
 
 
 @pytest.fixture
 def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": PHONE, "locale": "zh-CN"}
-
-
-def assert_no_horizontal_overflow(page):
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"{page.url} is {width}px wide on a {PHONE['width']}px screen"
-
-
-def log_in(page, live_server, username):
-    page.goto(live_server.url + "/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "pass-word-123")
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(live_server.url + "/")
 
 
 def test_the_scheme_editor_and_the_appeal_work_on_a_phone(live_server, page, cast, clerk_staff):
@@ -48,7 +34,7 @@ def test_the_scheme_editor_and_the_appeal_work_on_a_phone(live_server, page, cas
     start_review(elimination_list=elimination_list, actor=cast.branch_manager)
     scheme = AssessmentScheme.objects.filter(post="clerk", status="active").latest("version")
 
-    log_in(page, live_server, "branch-manager")
+    log_in(page, live_server.url, "branch-manager")
     page.goto(f"{live_server.url}/assessment/schemes/{scheme.pk}/new-version/")
     assert page.get_by_role("heading", name="新建营业员考核方案版本").is_visible()
     assert_no_horizontal_overflow(page)
@@ -60,7 +46,7 @@ def test_the_scheme_editor_and_the_appeal_work_on_a_phone(live_server, page, cas
     assert_no_horizontal_overflow(page)
 
     page.context.clear_cookies()
-    log_in(page, live_server, "clerk")
+    log_in(page, live_server.url, "clerk")
     page.goto(f"{live_server.url}/assessment/elimination/{elimination_list.pk}/")
     page.get_by_role("link", name="申诉…").click()
     assert_no_horizontal_overflow(page)

@@ -13,28 +13,14 @@ from playwright.sync_api import expect
 
 from assessment.models import CustomerEvaluation, FactImport
 from assessment.services.imports import EVALUATION_COLUMNS
+from tests.browser import PHONE, assert_no_horizontal_overflow, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-PHONE = {"width": 375, "height": 812}
 
 
 @pytest.fixture
 def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": PHONE, "locale": "zh-CN"}
-
-
-def assert_no_horizontal_overflow(page):
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"{page.url} is {width}px wide on a {PHONE['width']}px screen"
-
-
-def log_in(page, live_server, username):
-    page.goto(live_server.url + "/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "pass-word-123")
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(live_server.url + "/")
 
 
 def evaluations_file(last_rating: str) -> dict:
@@ -53,7 +39,7 @@ def test_a_hall_manager_fixes_a_refused_file_and_imports_it_on_a_phone(live_serv
     problems = []
     page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
     page.on("pageerror", lambda exc: problems.append(str(exc)))
-    log_in(page, live_server, "hall-manager")
+    log_in(page, live_server.url, "hall-manager")
 
     page.goto(live_server.url + "/assessment/")
     page.get_by_role("link", name="数据导入").click()

@@ -10,11 +10,10 @@ import pytest
 
 from complaints.models import Complaint
 from halls.models import AuditEvent
+from tests.browser import PHONE, assert_no_horizontal_overflow, log_in
 from tests.pages import wait_for_htmx
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-PHONE = {"width": 375, "height": 812}
 
 
 @pytest.fixture
@@ -23,22 +22,9 @@ def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": PHONE, "locale": "zh-CN"}
 
 
-def assert_no_horizontal_overflow(page):
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"{page.url} is {width}px wide on a {PHONE['width']}px screen"
-
-
 def watch_console(page, problems: list):
     page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
     page.on("pageerror", lambda exc: problems.append(str(exc)))
-
-
-def log_in(page, base_url: str, username: str):
-    page.goto(base_url + "/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "pass-word-123")
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(base_url + "/")
 
 
 def test_a_clerk_takes_in_a_complaint_and_the_hall_manager_replies_on_a_phone(

@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from staffing.models import Assignment, Leave, Staff
+from tests.browser import PHONE, assert_no_horizontal_overflow
 from tests.pages import wait_for_htmx
 from tests.staffing.factories import RosterFactory, ShiftTypeFactory, StaffFactory, make_assignment, qualify
 
@@ -23,7 +24,6 @@ def htmx_done(cell) -> None:
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PHONE = {"width": 375, "height": 812}
 START = date(2026, 3, 2)
 DAYS = 28
 
@@ -81,11 +81,6 @@ def draft_roster(hall):
                     post="duty" if person.post == "duty_manager" else "window",
                 )
     return roster, people, shifts
-
-
-def assert_no_horizontal_overflow(page):
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"{page.url} is {width}px wide on a {PHONE['width']}px screen"
 
 
 def test_hall_manager_edits_a_draft_roster_on_a_phone(live_server, page, hall, hall_manager, clerk_staff):

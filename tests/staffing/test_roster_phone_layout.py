@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 
 from staffing.models import Staff
+from tests.browser import log_in
 from tests.pages import wait_for_htmx
 from tests.staffing.factories import StaffFactory, qualify
 from tests.staffing.test_roster_browser import DAYS, PHONE, START, draft_roster
@@ -21,14 +22,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": PHONE, "locale": "zh-CN"}
-
-
-def log_in(page, live_server):
-    page.goto(live_server.url + "/login/")
-    page.fill("#id_username", "hall-manager")
-    page.fill("#id_password", "pass-word-123")
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(live_server.url + "/")
 
 
 def test_roster_page_never_scrolls_sideways_on_a_phone_when_the_hall_closes_early_some_days(
@@ -52,7 +45,7 @@ def test_roster_page_never_scrolls_sideways_on_a_phone_when_the_hall_closes_earl
     )
     qualify(long_name)
 
-    log_in(page, live_server)
+    log_in(page, live_server.url, "hall-manager")
     page.goto(f"{live_server.url}/staff/rosters/{roster.pk}/")
     wait_for_htmx(page)
     page.locator(".heatmap td.heat-closed").first.wait_for(state="attached")

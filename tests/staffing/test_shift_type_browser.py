@@ -7,20 +7,14 @@ Run with `-p no:xdist`; needs Debian's Chromium (`make browser`).
 import pytest
 
 from staffing.models import ShiftType
+from tests.browser import PHONE, assert_no_horizontal_overflow
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-PHONE = {"width": 375, "height": 812}
 
 
 @pytest.fixture
 def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": PHONE, "locale": "zh-CN"}
-
-
-def assert_no_horizontal_overflow(page):
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"{page.url} is {width}px wide on a {PHONE['width']}px screen"
 
 
 def test_hall_manager_adds_a_shift_type_on_a_phone_and_it_is_offered(live_server, page, hall, hall_manager):

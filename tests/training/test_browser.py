@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from tests.test_browser_smoke import PHONE, assert_no_horizontal_overflow
+from tests.browser import PHONE, assert_no_horizontal_overflow
 from tests.training.factories import TrainingSessionFactory
 from training.models import Attendance, ExamResult
 

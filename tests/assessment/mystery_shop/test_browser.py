@@ -12,11 +12,10 @@ from PIL import Image
 
 from assessment.mystery_shop.models import AnswerPhoto, Rectification, Visit
 from tests.assessment.mystery_shop.factories import ensure_default_checklist
+from tests.browser import PHONE, assert_no_horizontal_overflow, log_in
 from tests.pages import wait_for_htmx
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-PHONE = {"width": 375, "height": 812}
 
 
 @pytest.fixture
@@ -28,19 +27,6 @@ def browser_context_args(browser_context_args):
 def english():
     """The pages are driven in Chinese, like the inspectors' phones (overrides the package's fixture)."""
     yield
-
-
-def assert_no_horizontal_overflow(page):
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"{page.url} is {width}px wide on a {PHONE['width']}px screen"
-
-
-def log_in(page, base_url: str, username: str):
-    page.goto(base_url + "/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "pass-word-123")
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(base_url + "/")
 
 
 def jpeg_bytes() -> bytes:

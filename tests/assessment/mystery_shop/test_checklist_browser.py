@@ -14,7 +14,7 @@ import pytest
 
 from assessment.mystery_shop.models import ChecklistTemplate
 from tests.assessment.mystery_shop.factories import ensure_default_checklist
-from tests.assessment.mystery_shop.test_browser import PHONE, assert_no_horizontal_overflow, log_in
+from tests.browser import PHONE, assert_no_horizontal_overflow, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
