@@ -481,6 +481,27 @@ def _drop(cursor, volume: _Volume) -> None:
     cursor.execute(f"DROP TABLE {volume.stage}, {volume.checked}, {volume.new}")
 
 
+def _import(
+    *, actor, volume: _Volume, kind: str, facts_sql: str, file: BinaryIO, filename: str
+) -> ImportResult:
+    """Steps 1–5 of one volume import for `actor` (who needs assessment.import), in the caller's
+    transaction: stage, check, write, then the facts of `facts_sql` and the import's record."""
+    require_permission(actor, "assessment.import")
+    params = _params(actor)
+    with connection.cursor() as cursor:
+        rows, created = _stage_check_write(cursor, volume, file=file, filename=filename, params=params)
+        result = _finish(
+            actor=actor,
+            kind=kind,
+            filename=filename,
+            rows=rows,
+            created=created,
+            facts=StagedFacts(facts_sql),
+        )
+        _drop(cursor, volume)
+    return result
+
+
 def _finish(*, actor, kind: str, filename: str, rows: int, created: int, facts) -> ImportResult:
     record = FactImport.objects.create(
         kind=kind, filename=filename[:200], rows=rows, created_rows=created, imported_by=actor
@@ -585,20 +606,14 @@ def import_customer_evaluations(*, actor, file: BinaryIO, filename: str) -> Impo
     for every bad row (up to 1,000). Needs assessment.import; rows of halls outside the actor's
     import scope are errors. Each new evaluation becomes one evaluation_score fact (very satisfied
     100, satisfied 80, dissatisfied 0). Idempotent: the same file again creates nothing."""
-    require_permission(actor, "assessment.import")
-    params = _params(actor)
-    with connection.cursor() as cursor:
-        rows, created = _stage_check_write(cursor, EVALUATIONS, file=file, filename=filename, params=params)
-        result = _finish(
-            actor=actor,
-            kind=FactImport.Kind.EVALUATIONS,
-            filename=filename,
-            rows=rows,
-            created=created,
-            facts=StagedFacts(EVALUATION_FACTS_SQL),
-        )
-        _drop(cursor, EVALUATIONS)
-    return result
+    return _import(
+        actor=actor,
+        volume=EVALUATIONS,
+        kind=FactImport.Kind.EVALUATIONS,
+        facts_sql=EVALUATION_FACTS_SQL,
+        file=file,
+        filename=filename,
+    )
 
 
 # --- Daily KPIs ----------------------------------------------------------------------------------
@@ -696,17 +711,11 @@ def import_daily_kpis(*, actor, file: BinaryIO, filename: str) -> ImportResult:
     Same contract as import_customer_evaluations: all or nothing with a row-by-row error report,
     scoped to the actor's halls, idempotent on (person, day). Each row becomes three facts:
     transactions, recommendations (多说一句话) and sales."""
-    require_permission(actor, "assessment.import")
-    params = _params(actor)
-    with connection.cursor() as cursor:
-        rows, created = _stage_check_write(cursor, KPIS, file=file, filename=filename, params=params)
-        result = _finish(
-            actor=actor,
-            kind=FactImport.Kind.KPIS,
-            filename=filename,
-            rows=rows,
-            created=created,
-            facts=StagedFacts(KPI_FACTS_SQL),
-        )
-        _drop(cursor, KPIS)
-    return result
+    return _import(
+        actor=actor,
+        volume=KPIS,
+        kind=FactImport.Kind.KPIS,
+        facts_sql=KPI_FACTS_SQL,
+        file=file,
+        filename=filename,
+    )
